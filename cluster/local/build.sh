@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# Builds, from the Go modules pinned in versions.env, every binary and image the local cluster
+# needs, into $CACHE_DIR. Each component is built once per version: a warm run builds nothing.
+#
+#   cluster/local/build.sh            build what is missing
+#   cluster/local/build.sh --force    rebuild everything
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+FORCE=0
+[ "${1:-}" = --force ] && FORCE=1
+
+export GOFLAGS=-mod=mod GOTOOLCHAIN=local
+SRC_DIR="$CACHE_DIR/src"
+mkdir -p "$SRC_DIR" "$IMAGES_DIR"
+
+# built DIR NAME...: true when every named binary already exists in DIR.
+built() {
+  local dir=$1; shift
+  [ "$FORCE" = 0 ] || return 1
+  for b in "$@"; do [ -x "$dir/$b" ] || return 1; done
+}
+
+# wrapper_module DIR: an empty module to `go get` pinned programs into, so each is built with the
+# exact dependency versions its own go.mod asks for.
+wrapper_module() {
+  rm -rf "$1" && mkdir -p "$1" && (cd "$1" && go mod init local.build/"$(basename "$1")" >/dev/null 2>&1)
+}
+
+build_kubernetes() {
+  local out=$KUBE_BIN
+  built "$out" kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl etcd && return
+  local t0=$SECONDS mod="$SRC_DIR/kubernetes-$KUBERNETES_VERSION" staging=${KUBERNETES_VERSION/v1./v0.}
+  log "building Kubernetes $KUBERNETES_VERSION (cold: tens of minutes on 2 cores)"
+  wrapper_module "$mod"
+  cd "$mod"
+  go mod download -json "k8s.io/kubernetes@$KUBERNETES_VERSION" >/dev/null
+  local kgomod
+  kgomod=$(go env GOMODCACHE)/cache/download/k8s.io/kubernetes/@v/$KUBERNETES_VERSION.mod
+  # k8s.io/kubernetes requires its staging modules at v0.0.0 and replaces them with ./staging;
+  # outside its repo they resolve to their published tags (v0.<minor>.<patch>).
+  local replaces
+  replaces=$(awk '$2 == "=>" && $3 ~ /^\.\/staging/ {print "-replace=" $1 "=" $1 "@'"$staging"'"}' "$kgomod")
+  # shellcheck disable=SC2086
+  go mod edit $replaces
+  local etcd_version
+  etcd_version=$(awk '$1 == "go.etcd.io/etcd/server/v3" {print $2}' "$kgomod")
+  go get "k8s.io/kubernetes@$KUBERNETES_VERSION" "go.etcd.io/etcd/server/v3@$etcd_version" >/dev/null
+  local minor=${KUBERNETES_VERSION#v1.}; minor=${minor%%.*}
+  local ldflags="-s -w"
+  for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $pkg.gitVersion=$KUBERNETES_VERSION -X $pkg.gitMajor=1 -X $pkg.gitMinor=$minor"
+    ldflags+=" -X $pkg.gitTreeState=clean -X $pkg.buildDate=1970-01-01T00:00:00Z"
+  done
+  mkdir -p "$out"
+  for cmd in kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy kubectl; do
+    log "  go build $cmd"
+    CGO_ENABLED=0 go build -trimpath -ldflags "$ldflags" -o "$out/$cmd" "k8s.io/kubernetes/cmd/$cmd"
+  done
+  log "  go build etcd $etcd_version"
+  CGO_ENABLED=0 go build -trimpath -ldflags "-s -w" -o "$out/etcd" go.etcd.io/etcd/server/v3
+  log "Kubernetes built in $((SECONDS - t0)) s"
+}
+
+build_spire() {
+  local out=$SPIRE_BIN
+  built "$out" spire-server spire-agent oidc-discovery-provider && return
+  local t0=$SECONDS mod="$SRC_DIR/spire-$SPIRE_VERSION"
+  log "building SPIRE $SPIRE_VERSION"
+  wrapper_module "$mod"
+  cd "$mod"
+  mkdir -p "$out"
+  for cmd in spire-server spire-agent oidc-discovery-provider; do
+    go get -tool "github.com/spiffe/spire/cmd/$cmd@v$SPIRE_VERSION" >/dev/null
+  done
+  # As the official images: static binaries (sqlite needs cgo), no dynamic loader in the image.
+  for cmd in spire-server spire-agent oidc-discovery-provider; do
+    log "  go build $cmd"
+    CGO_ENABLED=1 go build -trimpath -tags 'osusergo netgo sqlite_omit_load_extension' \
+      -ldflags '-s -w -linkmode external -extldflags -static' \
+      -o "$out/$cmd" "github.com/spiffe/spire/cmd/$cmd"
+  done
+  log "SPIRE built in $((SECONDS - t0)) s"
+}
+
+build_controller_manager() {
+  local out="$CACHE_DIR/spire-controller-manager-$SPIRE_CONTROLLER_MANAGER_VERSION/bin"
+  built "$out" spire-controller-manager && return
+  local t0=$SECONDS mod="$SRC_DIR/spire-controller-manager-$SPIRE_CONTROLLER_MANAGER_VERSION"
+  log "building spire-controller-manager $SPIRE_CONTROLLER_MANAGER_VERSION"
+  wrapper_module "$mod"
+  cd "$mod"
+  go get -tool "github.com/spiffe/spire-controller-manager/cmd@v$SPIRE_CONTROLLER_MANAGER_VERSION" >/dev/null
+  mkdir -p "$out"
+  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/spire-controller-manager" \
+    github.com/spiffe/spire-controller-manager/cmd
+  log "spire-controller-manager built in $((SECONDS - t0)) s"
+}
+
+build_coredns() {
+  local out="$CACHE_DIR/coredns-$COREDNS_VERSION/bin"
+  built "$out" coredns && return
+  local t0=$SECONDS mod="$SRC_DIR/coredns-$COREDNS_VERSION"
+  log "building CoreDNS $COREDNS_VERSION"
+  wrapper_module "$mod"
+  cd "$mod"
+  go get -tool "github.com/coredns/coredns@v$COREDNS_VERSION" >/dev/null
+  mkdir -p "$out"
+  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/coredns" github.com/coredns/coredns
+  log "CoreDNS built in $((SECONDS - t0)) s"
+}
+
+build_local_path_provisioner() {
+  local out="$CACHE_DIR/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION/bin"
+  built "$out" local-path-provisioner && return
+  local mod="$SRC_DIR/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION"
+  log "building local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION"
+  wrapper_module "$mod"
+  cd "$mod"
+  go get -tool "github.com/rancher/local-path-provisioner@v$LOCAL_PATH_PROVISIONER_VERSION" >/dev/null
+  mkdir -p "$out"
+  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/local-path-provisioner" \
+    github.com/rancher/local-path-provisioner
+}
+
+build_pause() {
+  local out="$CACHE_DIR/pause/bin"
+  built "$out" pause && return
+  mkdir -p "$out"
+  (cd "$LOCAL_DIR/pause" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/pause" ./main.go)
+}
+
+t_all=$SECONDS
+build_kubernetes
+build_spire
+build_controller_manager
+build_coredns
+build_local_path_provisioner
+build_pause
+"$LOCAL_DIR/images.sh"
+log "build complete in $((SECONDS - t_all)) s (cache: $CACHE_DIR)"

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Stops everything up.sh started and removes every trace of it: processes, containers, mounts,
+# network interfaces and namespaces, iptables chains, cgroups and the state directory. Safe to
+# run at any time, on a healthy, half-booted or crashed cluster, and more than once.
+# The build cache is kept (it is what makes the next `up` fast).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_root_linux
+
+RUN="$STATE_DIR/run"
+t0=$SECONDS
+
+# stop NAME: SIGTERM, then SIGKILL after 10 s, for the component recorded in $RUN/NAME.pid.
+stop() {
+  local pidfile="$RUN/$1.pid" pid
+  [ -s "$pidfile" ] || return 0
+  pid=$(cat "$pidfile")
+  if kill -0 "$pid" 2>/dev/null; then
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+  fi
+  rm -f "$pidfile"
+}
+
+# Node side first, so nothing restarts the containers we are about to kill.
+stop kube-proxy
+stop kubelet
+stop kube-scheduler
+stop kube-controller-manager
+stop kube-apiserver
+stop etcd
+stop containerd
+
+# Containers outlive containerd (their shims are detached): kill the shims of our containerd and
+# every process left in the pods' cgroups.
+pkill -9 -f "containerd-shim-runc-v2 .*-address $RUN/containerd/containerd.sock" 2>/dev/null || true
+shopt -s globstar nullglob
+for tasks in /sys/fs/cgroup/*/kubepods/**/tasks; do xargs -r kill -9 < "$tasks" 2>/dev/null || true; done
+
+# Mounts: container rootfs, pod volumes, network namespaces; deepest first.
+for _ in 1 2 3; do
+  mounts=$(awk -v s="$STATE_DIR" -v r="/run/netns/cni-" '
+      index($2, s) == 1 || index($2, r) == 1 {print $2}' /proc/self/mounts | sort -r)
+  [ -z "$mounts" ] && break
+  for m in $mounts; do umount -l "$m" 2>/dev/null || true; done
+done
+rm -f /run/netns/cni-* 2>/dev/null || true
+
+# Cgroups the kubelet and containerd made (empty now), deepest first.
+for ctl in /sys/fs/cgroup/*/; do
+  [ -d "$ctl/kubepods" ] || continue
+  find "$ctl/kubepods" -depth -type d -exec rmdir {} + 2>/dev/null || true
+done
+
+# Network: the bridge (its veths go with the pods' namespaces), kube-proxy's and CNI's chains.
+ip link del "$BRIDGE" 2>/dev/null || true
+for veth in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+  [ "$(cat "/sys/class/net/$veth/master/uevent" 2>/dev/null | sed -n 's/^INTERFACE=//p')" = "$BRIDGE" ] &&
+    ip link del "$veth" 2>/dev/null || true
+done
+for save in iptables-save ip6tables-save; do
+  restore=${save/save/restore}
+  command -v "$save" >/dev/null || continue
+  if "$save" 2>/dev/null | grep -qE 'KUBE-|CNI-'; then
+    # Rewrites each table without the chains and jumps Kubernetes and CNI added, atomically.
+    "$save" | grep -vE 'KUBE-|CNI-' | "$restore"
+  fi
+done
+
+rm -rf "$STATE_DIR"
+log "cluster down in $((SECONDS - t0)) s"
