@@ -16,5 +16,9 @@ export default tseslint.config(
         { object: 'test', property: 'only', message: 'a focused test would skip the rest of the suite' }],
     },
   },
+  // node:test's describe/it return promises the runner itself awaits.
+  { files: ['**/*.test.ts'], rules: { '@typescript-eslint/no-floating-promises': 'off' } },
+  // Playwright's fixture signature: `async ({}, use) => …` for fixtures without dependencies.
+  { files: ['fixtures/**/*.fixture.ts'], rules: { 'no-empty-pattern': 'off' } },
   { files: ['eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 );

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the local cluster needs (containerd, runc, CNI plugins, iptables,
+# busybox for the workload image) and the build tools. Idempotent: does nothing when all are there.
+set -euo pipefail
+packages=(containerd runc containernetworking-plugins iptables conntrack busybox-static jq openssl curl kmod iproute2 gcc libc6-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
