@@ -69,15 +69,17 @@ build_spire() {
   wrapper_module "$mod"
   cd "$mod"
   mkdir -p "$out"
-  for cmd in spire-server spire-agent oidc-discovery-provider; do
-    go get -tool "github.com/spiffe/spire/cmd/$cmd@v$SPIRE_VERSION" >/dev/null
+  [ -n "${SPIRE_GO_REPLACE:-}" ] && go mod edit -replace="$SPIRE_GO_REPLACE"
+  local pkgs=(cmd/spire-server cmd/spire-agent support/oidc-discovery-provider)
+  for pkg in "${pkgs[@]}"; do
+    go get -tool "github.com/spiffe/spire/$pkg@v$SPIRE_VERSION" >/dev/null
   done
   # As the official images: static binaries (sqlite needs cgo), no dynamic loader in the image.
-  for cmd in spire-server spire-agent oidc-discovery-provider; do
-    log "  go build $cmd"
+  for pkg in "${pkgs[@]}"; do
+    log "  go build ${pkg##*/}"
     CGO_ENABLED=1 go build -trimpath -tags 'osusergo netgo sqlite_omit_load_extension' \
       -ldflags '-s -w -linkmode external -extldflags -static' \
-      -o "$out/$cmd" "github.com/spiffe/spire/cmd/$cmd"
+      -o "$out/${pkg##*/}" "github.com/spiffe/spire/$pkg"
   done
   log "SPIRE built in $((SECONDS - t0)) s"
 }

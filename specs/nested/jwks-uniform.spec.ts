@@ -1,0 +1,23 @@
+// Proves the nested servers are in sync with the root: root-server, nestedA-server and
+// nestedB-server hold the same JWT signing keys (JWKS, use jwt-svid) and the same X.509 roots.
+import { test, expect } from '../../fixtures/index.ts';
+import { serverBundle } from '../../fixtures/spire/svids.ts';
+import { jwtKids, x509Roots, type SpiffeBundle } from '../../fixtures/verify/bundle.ts';
+
+async function bundlesOf(nested: { servers: Record<string, { name: string; namespace: string }> }, kube: Parameters<typeof serverBundle>[0]) {
+  const entries = await Promise.all(Object.entries(nested.servers).map(async ([n, s]) => [n, await serverBundle(kube, s)] as const));
+  return Object.fromEntries(entries) as Record<string, SpiffeBundle>;
+}
+
+test('root, nestedA and nestedB hold the same JWT signing keys', async ({ cluster, nested }, testInfo) => {
+  const bundles = await test.step('read each server\'s bundle (bundle show -format spiffe)', () => bundlesOf(nested, cluster.kube));
+  await testInfo.attach('bundles.json', { body: JSON.stringify(bundles, null, 2), contentType: 'application/json' });
+  const kids = Object.fromEntries(Object.entries(bundles).map(([n, b]) => [n, jwtKids(b)]));
+  expect(kids).toHaveEqualSets('JWT signing kids (use jwt-svid)');
+});
+
+test('root, nestedA and nestedB hold the same X.509 roots', async ({ cluster, nested }) => {
+  const bundles = await test.step('read each server\'s bundle', () => bundlesOf(nested, cluster.kube));
+  const roots = Object.fromEntries(Object.entries(bundles).map(([n, b]) => [n, x509Roots(b)]));
+  expect(roots).toHaveEqualSets('X.509 roots (use x509-svid)');
+});

@@ -1,0 +1,36 @@
+// Proves a JWT signing-key rotation on a nested server reaches the whole trust domain: after
+// `localauthority jwt prepare` and `activate` on nestedA, root, nestedA and nestedB again hold
+// equal kid sets that include the new key, and a workload under nestedB receives it. Reports
+// how long each took.
+import { test, expect } from '../../fixtures/index.ts';
+import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
+import { fetchJwtSvid, serverBundle } from '../../fixtures/spire/svids.ts';
+import { jwtKids } from '../../fixtures/verify/bundle.ts';
+
+test('a forced JWT rotation on nestedA converges across root, nestedA and nestedB', async ({ cluster, nested }, testInfo) => {
+  const { kube } = cluster;
+  const kidSets = async () => Object.fromEntries(await Promise.all(Object.entries(nested.servers).map(async ([n, s]) => [n, jwtKids(await serverBundle(kube, s))] as const)));
+
+  const started = Date.now();
+  const kid = await test.step('prepare and activate a new JWT authority on nestedA-server', () => rotateJwtAuthority(kube, nested.servers.nestedA));
+  await test.step(`wait until every server holds kid ${kid} and the kid sets agree`, async () => {
+    await expect.poll(async () => {
+      const sets = await kidSets();
+      return Object.values(sets).every((s) => s.includes(kid)) && new Set(Object.values(sets).map((s) => s.join(','))).size === 1;
+    }, { message: `kid ${kid} present on root, nestedA and nestedB with equal kid sets`, timeout: 120_000, intervals: [500] }).toBe(true);
+  });
+  const serversMs = Date.now() - started;
+  await test.step(`wait until a workload under nestedB receives kid ${kid}`, async () => {
+    await expect.poll(async () => {
+      const svid = await fetchJwtSvid(kube, nested.workloads.b, 'spire-conformance-rotation');
+      return jwtKids(svid.bundles[`spiffe://${nested.trustDomain}`] ?? { keys: [] }).includes(kid);
+    }, { message: `workload-b's JWT bundle contains ${kid}`, timeout: 120_000, intervals: [1000] }).toBe(true);
+  });
+  const workloadMs = Date.now() - started;
+  expect(await kidSets()).toHaveEqualSets('JWT signing kids after rotation');
+  testInfo.annotations.push(
+    { type: 'rotation: servers converged (s)', description: (serversMs / 1000).toFixed(1) },
+    { type: 'rotation: workload under nestedB received the key (s)', description: (workloadMs / 1000).toFixed(1) },
+  );
+  console.log(`[nested] JWT rotation: servers converged in ${(serversMs / 1000).toFixed(1)} s, workload-b had the key in ${(workloadMs / 1000).toFixed(1)} s`);
+});

@@ -1,0 +1,68 @@
+// Proves the deployment refuses what it must refuse, each for the specific reason: a JWT-SVID for
+// one audience presented for another; a token with a flipped signature byte; a workload with no
+// registration entry; a certificate from a foreign CA, even one naming a real SPIFFE ID.
+import { errors } from 'jose';
+import { test, expect } from '../../fixtures/index.ts';
+import { busyboxPod } from '../../fixtures/kube/busybox.ts';
+import { waitForPods } from '../../fixtures/kube/wait.ts';
+import { spireAgentApi } from '../../fixtures/spire/cli.ts';
+import { fetchJwtSvid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { makeUpstreamCa } from '../../fixtures/spire/upstream-ca.ts';
+import { x509Roots } from '../../fixtures/verify/bundle.ts';
+import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
+import { fromBase64Der, x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';
+import { x509 } from '../../fixtures/verify/x509.ts';
+import { images } from '../../fixtures/versions.ts';
+
+test('a JWT-SVID for audience X is rejected for audience Y', async ({ cluster, nested }) => {
+  const svid = await fetchJwtSvid(cluster.kube, nested.workloads.a, 'audience-x');
+  const verdict = await validateJwtAtAgent(cluster.kube, nested.workloads.b, 'audience-y', svid.token);
+  expect(verdict.exitCode, 'spire-agent api validate jwt must fail for the wrong audience').not.toBe(0);
+  expect(verdict.stderr + verdict.stdout).toMatch(/audience/i);
+  const bundle = await serverBundle(cluster.kube, nested.servers.nestedB);
+  const error = await verifyJwtSvid(svid.token, bundle, 'audience-y').catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(errors.JWTClaimValidationFailed);
+  expect((error as errors.JWTClaimValidationFailed).claim).toBe('aud');
+});
+
+test('a JWT-SVID with one flipped signature byte is rejected', async ({ cluster, nested }) => {
+  const svid = await fetchJwtSvid(cluster.kube, nested.workloads.a, 'spire-conformance-tamper');
+  const [h, p, s] = svid.token.split('.') as [string, string, string];
+  const sig = Buffer.from(s, 'base64url');
+  sig[Math.floor(sig.length / 2)]! ^= 0x01;
+  const forged = `${h}.${p}.${sig.toString('base64url')}`;
+  const verdict = await validateJwtAtAgent(cluster.kube, nested.workloads.b, 'spire-conformance-tamper', forged);
+  expect(verdict.exitCode, 'spire-agent api validate jwt must fail for a forged signature').not.toBe(0);
+  expect(verdict.stderr + verdict.stdout).toMatch(/signature|verify|invalid/i);
+  const bundle = await serverBundle(cluster.kube, nested.servers.nestedB);
+  await expect(verifyJwtSvid(forged, bundle, 'spire-conformance-tamper')).rejects.toBeInstanceOf(errors.JWSSignatureVerificationFailed);
+});
+
+test('a workload without a registration entry receives no SVID', async ({ cluster, scratch }) => {
+  const pod = busyboxPod('unregistered', '', {
+    restartPolicy: 'Always',
+    containers: [{ name: 'main', image: images.spireAgent, command: ['/opt/spire/bin/spire-agent', 'api', 'watch', '-socketPath', '/run/spire/sockets/agent.sock'], volumeMounts: [{ name: 'sockets', mountPath: '/run/spire/sockets', readOnly: true }] }],
+    volumes: [{ name: 'sockets', hostPath: { path: '/run/spire/nesteda-agent', type: 'Directory' } }],
+  });
+  await cluster.kube.core.createNamespacedPod({ namespace: scratch, body: pod });
+  await waitForPods(cluster.kube, { namespace: scratch, name: 'unregistered' }, 'Ready', 60_000);
+  const result = await spireAgentApi(cluster.kube, { namespace: scratch, pod: 'unregistered', container: 'main' }, ['fetch', 'x509', '-timeout', '5s']);
+  expect(result.exitCode, `an unregistered workload got an SVID:\n${result.stdout}`).not.toBe(0);
+  expect(result.stderr + result.stdout).toMatch(/PermissionDenied|no identity issued/);
+});
+
+test('a certificate from a foreign CA does not chain, even naming a registered SPIFFE ID', async ({ cluster, nested }) => {
+  const foreign = await makeUpstreamCa('upstream-authority.example.org', 1);
+  const caCert = new x509.X509Certificate(foreign.certPem);
+  const caKey = await crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(foreign.keyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+  const leafKeys = await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign', 'verify']);
+  const leaf = await x509.X509CertificateGenerator.create({
+    serialNumber: '0a', subject: 'CN=impostor', issuer: caCert.subject, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000),
+    signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, publicKey: leafKeys.publicKey, signingKey: caKey,
+    extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: nested.workloads.a.spiffeId }])],
+  });
+  const roots = x509Roots(await serverBundle(cluster.kube, nested.servers.nestedB)).map(fromBase64Der);
+  const violations = await x509SvidViolations([leaf, caCert], roots, nested.workloads.a.spiffeId);
+  expect(violations.join('\n'), 'the forged chain must be refused for not chaining to nestedB\'s roots').toMatch(/does not chain to any of the \d+ bundle roots/);
+});
