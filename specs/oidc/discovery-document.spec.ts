@@ -1,0 +1,24 @@
+// Proves the discovery document is what relying parties need (issuer, jwks_uri pointing at /keys,
+// signing algorithms), and that the provider refuses a Host outside its configured domains.
+import { test, expect } from '../../fixtures/index.ts';
+import { httpGet } from '../../fixtures/kube/http.ts';
+import { withPortForward } from '../../fixtures/kube/port-forward.ts';
+
+test('the discovery document names the issuer, /keys and the signing algorithms', async ({ cluster, oidc }) => {
+  await withPortForward(cluster.kube, oidc.namespace, oidc.pod, oidc.podPort, async (port) => {
+    const res = await httpGet(`http://localhost:${port}/.well-known/openid-configuration`, oidc.domain);
+    expect(res.status, res.body.slice(0, 300)).toBe(200);
+    const doc = JSON.parse(res.body) as Record<string, unknown>;
+    expect(doc.issuer, 'issuer').toBe(`http://${oidc.domain}`);
+    expect(doc.jwks_uri, 'jwks_uri').toBe(`http://${oidc.domain}/keys`);
+    expect(doc.id_token_signing_alg_values_supported, 'id_token_signing_alg_values_supported').toEqual(expect.arrayContaining(['RS256', 'ES256']));
+  });
+});
+
+test('a request for a Host outside the provider\'s domains is refused', async ({ cluster, oidc }) => {
+  await withPortForward(cluster.kube, oidc.namespace, oidc.pod, oidc.podPort, async (port) => {
+    const res = await httpGet(`http://localhost:${port}/keys`, 'attacker.example.com');
+    expect(res.status, `GET /keys with Host attacker.example.com answered: ${res.body.slice(0, 200)}`).toBeGreaterThanOrEqual(400);
+    expect(res.body).not.toContain('"keys"');
+  });
+});

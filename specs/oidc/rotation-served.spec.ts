@@ -1,0 +1,20 @@
+// Proves a rotated JWT key reaches relying parties: after a forced rotation on nestedA
+// (`localauthority jwt prepare` then `activate`), /keys serves the new kid; reports the delay.
+import { test, expect } from '../../fixtures/index.ts';
+import { httpGet } from '../../fixtures/kube/http.ts';
+import { withPortForward } from '../../fixtures/kube/port-forward.ts';
+import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
+
+test('a forced JWT rotation is served at /keys', async ({ cluster, nested, oidc }, testInfo) => {
+  await withPortForward(cluster.kube, oidc.namespace, oidc.pod, oidc.podPort, async (port) => {
+    const started = Date.now();
+    const kid = await test.step('prepare and activate a new JWT authority on nestedA-server', () => rotateJwtAuthority(cluster.kube, nested.servers.nestedA));
+    await expect.poll(async () => {
+      const res = await httpGet(`http://localhost:${port}/keys`, oidc.domain);
+      return res.status === 200 ? (JSON.parse(res.body) as { keys: { kid?: string }[] }).keys.map((k) => k.kid) : [];
+    }, { message: `/keys serves kid ${kid}`, timeout: 120_000, intervals: [500] }).toContain(kid);
+    const delay = (Date.now() - started) / 1000;
+    testInfo.annotations.push({ type: 'rotation-to-served delay (s)', description: delay.toFixed(1) });
+    console.log(`[oidc] rotation to served at /keys: ${delay.toFixed(1)} s`);
+  });
+});
