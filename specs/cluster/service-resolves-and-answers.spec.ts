@@ -28,7 +28,7 @@ test('a Service name resolves through cluster DNS and its ClusterIP answers', as
   });
   await test.step('fetch the token through the Service name', async () => {
     // The endpoint may lag the pod's readiness by a moment: retry until it answers or time runs out.
-    await expect.poll(async () => (await exec(kube, client, ['wget', '-qO-', '-T', '2', `http://${fqdn}/token`])).stdout.trim(), {
+    await expect.poll(async () => (await exec(kube, client, ['timeout', '3', 'wget', '-qO-', `http://${fqdn}/token`])).stdout.trim(), {
       message: `GET http://${fqdn}/token through ClusterIP ${service.spec?.clusterIP}`,
       timeout: 20_000,
     }).toBe(token);
