@@ -8,18 +8,25 @@ require_root_linux
 
 RUN="$STATE_DIR/run"
 t0=$SECONDS
+t_phase=$SECONDS
+# phase WHAT: reports the phase just finished when it took a noticeable time.
+phase() { [ $((SECONDS - t_phase)) -lt 2 ] || log "  $1: $((SECONDS - t_phase)) s"; t_phase=$SECONDS; }
 
-# stop NAME: SIGTERM, then SIGKILL after 10 s, for the component recorded in $RUN/NAME.pid.
+# running PID: alive and not a zombie (our components are orphans, and this machine's init may not reap them).
+running() { [ -r "/proc/$1/stat" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
+
+# stop NAME: SIGTERM, then SIGKILL after 2 s (all state is deleted next: a graceful drain buys nothing).
 stop() {
-  local pidfile="$RUN/$1.pid" pid
+  local pidfile="$RUN/$1.pid" pid t=$SECONDS
   [ -s "$pidfile" ] || return 0
   pid=$(cat "$pidfile")
-  if kill -0 "$pid" 2>/dev/null; then
+  if running "$pid"; then
     kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for _ in $(seq 1 20); do running "$pid" || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   fi
   rm -f "$pidfile"
+  [ $((SECONDS - t)) -lt 3 ] || log "  $1 took $((SECONDS - t)) s to stop"
 }
 
 # Node side first, so nothing restarts the containers we are about to kill.
@@ -30,12 +37,15 @@ stop kube-controller-manager
 stop kube-apiserver
 stop etcd
 stop containerd
+phase "stopping components"
 
 # Containers outlive containerd (their shims are detached): kill the shims of our containerd and
 # every process left in the pods' cgroups.
 pkill -9 -f "containerd-shim-runc-v2 .*-address $RUN/containerd/containerd.sock" 2>/dev/null || true
 shopt -s globstar nullglob
 for tasks in /sys/fs/cgroup/*/kubepods/**/tasks; do xargs -r kill -9 < "$tasks" 2>/dev/null || true; done
+
+phase "killing containers"
 
 # Mounts: container rootfs, pod volumes, network namespaces; deepest first.
 for _ in 1 2 3; do
@@ -45,12 +55,15 @@ for _ in 1 2 3; do
   for m in $mounts; do umount -l "$m" 2>/dev/null || true; done
 done
 rm -f /run/netns/cni-* 2>/dev/null || true
+phase "unmounting"
 
 # Cgroups the kubelet and containerd made (empty now), deepest first.
 for ctl in /sys/fs/cgroup/*/; do
   [ -d "$ctl/kubepods" ] || continue
   find "$ctl/kubepods" -depth -type d -exec rmdir {} + 2>/dev/null || true
 done
+
+phase "removing cgroups"
 
 # Network: the bridge (its veths go with the pods' namespaces), kube-proxy's and CNI's chains.
 ip link del "$BRIDGE" 2>/dev/null || true
@@ -61,11 +74,14 @@ done
 for save in iptables-save ip6tables-save; do
   restore=${save/save/restore}
   command -v "$save" >/dev/null || continue
-  if "$save" 2>/dev/null | grep -qE 'KUBE-|CNI-'; then
+  rules=$("$save" 2>/dev/null) || continue
+  if grep -qE 'KUBE-|CNI-' <<<"$rules"; then
     # Rewrites each table without the chains and jumps Kubernetes and CNI added, atomically.
-    "$save" | grep -vE 'KUBE-|CNI-' | "$restore"
+    grep -vE 'KUBE-|CNI-' <<<"$rules" | "$restore"
   fi
 done
 
+phase "removing network"
 rm -rf "$STATE_DIR"
+phase "removing state"
 log "cluster down in $((SECONDS - t0)) s"

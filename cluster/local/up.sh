@@ -22,7 +22,9 @@ healthy() {
     [ -s "$RUN/$p.pid" ] && kill -0 "$(cat "$RUN/$p.pid")" 2>/dev/null || return 1
   done
   kubectl get --raw /readyz >/dev/null 2>&1 &&
-    [ "$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ]
+    [ "$(kubectl get node "$NODE_NAME" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}' 2>/dev/null)" = True ] &&
+    [ "$(kubectl -n kube-system get deployment coredns -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ] &&
+    [ "$(kubectl -n local-path-storage get deployment local-path-provisioner -o jsonpath='{.status.readyReplicas}' 2>/dev/null)" = 1 ]
 }
 
 # start NAME ARGS...: runs a component in its own session, logging to $LOGS/NAME.log.
@@ -214,9 +216,11 @@ log "node Ready after $((SECONDS - t0)) s"
 sed -e "s|@DNS_SVC_IP@|$DNS_SVC_IP|g" -e "s|@COREDNS_VERSION@|$COREDNS_VERSION|g" \
   -e "s|@CLUSTER_DOMAIN@|$CLUSTER_DOMAIN|g" -e "s|@LOCAL_PATH_PROVISIONER_VERSION@|$LOCAL_PATH_PROVISIONER_VERSION|g" \
   -e "s|@BUSYBOX_IMAGE@|$BUSYBOX_IMAGE|g" -e "s|@STORAGE_DIR@|$STATE_DIR/volumes|g" \
-  "$LOCAL_DIR"/addons/*.yaml | kubectl apply --server-side -f - >/dev/null
+  <(for f in "$LOCAL_DIR"/addons/*.yaml; do cat "$f"; echo '---'; done) | kubectl apply --server-side -f - >/dev/null
 kubectl -n kube-system rollout status deployment/coredns --timeout 90s >/dev/null ||
   die "CoreDNS did not become ready; see: kubectl -n kube-system describe pods -l k8s-app=kube-dns"
+kubectl -n local-path-storage rollout status deployment/local-path-provisioner --timeout 90s >/dev/null ||
+  die "local-path-provisioner did not become ready; see: kubectl -n local-path-storage describe pods"
 dns_serving() { /bin/busybox nslookup "kubernetes.default.svc.$CLUSTER_DOMAIN" "$DNS_SVC_IP"; }
 wait_for "CoreDNS answering on $DNS_SVC_IP" 30 dns_serving
 log "cluster up in $((SECONDS - t0)) s; kubeconfig: $KUBECONFIG_OUT"

@@ -1,9 +1,13 @@
-// Proves what SPIRE's k8s workload attestor relies on: a hostPID, hostNetwork DaemonSet pod reaches
-// the kubelet's authenticated port 10250 and, with its service-account token (authorized through
-// RBAC on nodes/proxy), reads /pods; without a token the kubelet refuses.
+// Proves what SPIRE's k8s workload attestor relies on: from a hostPID, hostNetwork DaemonSet pod's
+// network namespace, the kubelet's authenticated port 10250 answers /pods to the pod's own
+// service-account token (authorized through RBAC on nodes/proxy), and refuses a request without it.
+// The HTTPS client is this process, connected through a port-forward into the pod, so the check
+// does not depend on the TLS abilities of a workload image.
 import { test, expect } from '../../fixtures/index.ts';
 import { busyboxPod } from '../../fixtures/kube/busybox.ts';
 import { exec } from '../../fixtures/kube/exec.ts';
+import { httpsGetInsecure } from '../../fixtures/kube/http.ts';
+import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { waitForWorkload } from '../../fixtures/kube/wait.ts';
 
 test('a hostPID, hostNetwork DaemonSet pod reads the kubelet /pods with its service-account token', async ({ cluster, scratch }) => {
@@ -13,25 +17,26 @@ test('a hostPID, hostNetwork DaemonSet pod reads the kubelet /pods with its serv
   await kube.rbac.createClusterRole({ body: { metadata: { name: role }, rules: [{ apiGroups: [''], resources: ['pods', 'nodes', 'nodes/proxy'], verbs: ['get'] }] } });
   try {
     await kube.rbac.createClusterRoleBinding({ body: { metadata: { name: role }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [{ kind: 'ServiceAccount', name: 'agent', namespace: scratch }] } });
-    const template = busyboxPod('agent', 'exec sleep 3600', {
-      restartPolicy: 'Always', hostPID: true, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', serviceAccountName: 'agent',
-      containers: [{ name: 'main', env: [{ name: 'NODE_IP', valueFrom: { fieldRef: { fieldPath: 'status.hostIP' } } }] }],
-    });
+    const template = busyboxPod('agent', 'exec sleep 3600', { restartPolicy: 'Always', hostPID: true, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', serviceAccountName: 'agent' });
     await kube.apps.createNamespacedDaemonSet({ namespace: scratch, body: { metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: template.metadata, spec: template.spec! } } } });
     await test.step('wait for the DaemonSet', () => waitForWorkload(kube, 'DaemonSet', scratch, 'agent', 60_000));
     const [pod] = (await kube.core.listNamespacedPod({ namespace: scratch, labelSelector: 'app=agent' })).items;
-    const target = { namespace: scratch, pod: pod!.metadata!.name!, container: 'main' };
-    const get = (auth: boolean) => exec(kube, target, ['sh', '-c',
-      `wget -qO- --no-check-certificate ${auth ? '--header "Authorization: Bearer $(cat /var/run/secrets/kubernetes.io/serviceaccount/token)"' : ''} "https://$NODE_IP:10250/pods" 2>&1`]);
+    const podName = pod!.metadata!.name!;
+    expect(pod!.spec?.hostNetwork && pod!.spec?.hostPID, 'the DaemonSet pod shares the host network and PID namespaces').toBe(true);
+    const read = await exec(kube, { namespace: scratch, pod: podName, container: 'main' }, ['cat', '/var/run/secrets/kubernetes.io/serviceaccount/token']);
+    expect(read.exitCode, `reading the pod's service-account token: ${read.stderr}`).toBe(0);
+    const token = read.stdout.trim();
 
-    const authorized = await test.step('GET https://$NODE_IP:10250/pods with the token', () => get(true));
-    expect(authorized.exitCode, `kubelet /pods with token:\n${authorized.stdout.slice(0, 500)}`).toBe(0);
-    const names = (JSON.parse(authorized.stdout) as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name);
-    expect(names, 'pods the kubelet reports on this node').toContain(target.pod);
+    await withPortForward(kube, scratch, podName, 10250, async (port) => {
+      const authorized = await test.step('GET :10250/pods from the pod\'s network namespace with its token', () =>
+        httpsGetInsecure(`https://localhost:${port}/pods`, { Authorization: `Bearer ${token}` }));
+      expect(authorized.status, `kubelet /pods with the pod's token: ${authorized.body.slice(0, 300)}`).toBe(200);
+      const names = (JSON.parse(authorized.body) as { items: { metadata: { name: string } }[] }).items.map((p) => p.metadata.name);
+      expect(names, 'pods the kubelet reports on this node').toContain(podName);
 
-    const anonymous = await test.step('GET the same without a token', () => get(false));
-    expect(anonymous.exitCode, 'kubelet must refuse an anonymous /pods').not.toBe(0);
-    expect(anonymous.stdout).toMatch(/401|Unauthorized/);
+      const anonymous = await test.step('GET the same without a token', () => httpsGetInsecure(`https://localhost:${port}/pods`));
+      expect(anonymous.status, 'kubelet must refuse an anonymous /pods').toBe(401);
+    });
   } finally {
     await kube.rbac.deleteClusterRoleBinding({ name: role }).catch(() => undefined);
     await kube.rbac.deleteClusterRole({ name: role }).catch(() => undefined);
