@@ -84,44 +84,20 @@ build_spire() {
   log "SPIRE built in $((SECONDS - t0)) s"
 }
 
-build_controller_manager() {
-  local out="$CACHE_DIR/spire-controller-manager-$SPIRE_CONTROLLER_MANAGER_VERSION/bin"
-  built "$out" spire-controller-manager && return
-  local t0=$SECONDS mod="$SRC_DIR/spire-controller-manager-$SPIRE_CONTROLLER_MANAGER_VERSION"
-  log "building spire-controller-manager $SPIRE_CONTROLLER_MANAGER_VERSION"
+# build_program NAME VERSION PACKAGE: a static binary of PACKAGE@vVERSION, built with the
+# dependency versions of its own go.mod, into $CACHE_DIR/NAME-VERSION/bin/NAME.
+build_program() {
+  local name=$1 version=$2 pkg=$3
+  local out="$CACHE_DIR/$name-$version/bin"
+  built "$out" "$name" && return
+  local t0=$SECONDS mod="$SRC_DIR/$name-$version"
+  log "building $name $version"
   wrapper_module "$mod"
   cd "$mod"
-  go get -tool "github.com/spiffe/spire-controller-manager/cmd@v$SPIRE_CONTROLLER_MANAGER_VERSION" >/dev/null
+  go get -tool "$pkg@v$version" >/dev/null
   mkdir -p "$out"
-  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/spire-controller-manager" \
-    github.com/spiffe/spire-controller-manager/cmd
-  log "spire-controller-manager built in $((SECONDS - t0)) s"
-}
-
-build_coredns() {
-  local out="$CACHE_DIR/coredns-$COREDNS_VERSION/bin"
-  built "$out" coredns && return
-  local t0=$SECONDS mod="$SRC_DIR/coredns-$COREDNS_VERSION"
-  log "building CoreDNS $COREDNS_VERSION"
-  wrapper_module "$mod"
-  cd "$mod"
-  go get -tool "github.com/coredns/coredns@v$COREDNS_VERSION" >/dev/null
-  mkdir -p "$out"
-  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/coredns" github.com/coredns/coredns
-  log "CoreDNS built in $((SECONDS - t0)) s"
-}
-
-build_local_path_provisioner() {
-  local out="$CACHE_DIR/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION/bin"
-  built "$out" local-path-provisioner && return
-  local mod="$SRC_DIR/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION"
-  log "building local-path-provisioner $LOCAL_PATH_PROVISIONER_VERSION"
-  wrapper_module "$mod"
-  cd "$mod"
-  go get -tool "github.com/rancher/local-path-provisioner@v$LOCAL_PATH_PROVISIONER_VERSION" >/dev/null
-  mkdir -p "$out"
-  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/local-path-provisioner" \
-    github.com/rancher/local-path-provisioner
+  CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/$name" "$pkg"
+  log "$name built in $((SECONDS - t0)) s"
 }
 
 build_pause() {
@@ -134,9 +110,9 @@ build_pause() {
 t_all=$SECONDS
 build_kubernetes
 build_spire
-build_controller_manager
-build_coredns
-build_local_path_provisioner
+build_program spire-controller-manager "$SPIRE_CONTROLLER_MANAGER_VERSION" github.com/spiffe/spire-controller-manager/cmd
+build_program coredns "$COREDNS_VERSION" github.com/coredns/coredns
+build_program local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
 build_pause
 "$LOCAL_DIR/images.sh"
 log "build complete in $((SECONDS - t_all)) s (cache: $CACHE_DIR)"
