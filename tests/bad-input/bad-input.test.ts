@@ -2,7 +2,7 @@
 // must exit non-zero within 10 s with a message naming the cause and the fix, leaving nothing.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -39,10 +39,14 @@ const cases: Case[] = [
   { title: 'a malformed KEEP', env: { CLUSTER: 'local', KEEP: 'yes please' }, expect: /KEEP=yes please is not understood: use KEEP=1/ },
 ];
 
+const runsDir = join(repoRoot, 'reports', '.runs');
+mkdirSync(runsDir, { recursive: true });
+const runsNow = () => readdirSync(runsDir).length;
+
 describe('bad input', () => {
   for (const [i, c] of cases.entries()) {
     it(`${c.title}: one line naming cause and fix, non-zero exit, under 10 s`, () => {
-      const runsBefore = readdirSync(join(repoRoot, 'reports', '.runs'), { withFileTypes: true }).length;
+      const runsBefore = runsNow();
       const started = Date.now();
       const run = spawnSync('npx', ['playwright', 'test', '--reporter=line', '--output', join(scratch, `out-${i}`), 'specs/cluster'], {
         cwd: repoRoot, encoding: 'utf8', timeout: 30_000,
@@ -56,7 +60,7 @@ describe('bad input', () => {
       const errorLines = output.split('\n').filter((l) => /SetupError/.test(l));
       assert.equal(errorLines.length, 1, `expected exactly one error line, got:\n${output}`);
       assert.ok(took < 10_000, `took ${took} ms (limit 10 s)`);
-      assert.equal(readdirSync(join(repoRoot, 'reports', '.runs'), { withFileTypes: true }).length, runsBefore, 'a failed setup must leave no run behind');
+      assert.equal(runsNow(), runsBefore, 'a failed setup must leave no run behind');
     });
   }
 });
