@@ -18,10 +18,11 @@ done
 cgroups=$(ls -d /sys/fs/cgroup/*/kubepods 2>/dev/null || true)
 [ -z "$cgroups" ] || left+=("cgroups: $cgroups")
 [ -e "$STATE_DIR" ] && left+=("state directory $STATE_DIR")
+for d in "${AGENT_SOCKET_DIRS[@]}"; do [ -e "$d" ] && left+=("agent socket directory $d"); done
 
 if [ ${#left[@]} -gt 0 ]; then
   printf 'local-cluster: left behind after cluster:down:\n' >&2
   printf '  %b\n' "${left[@]}" >&2
   exit 1
 fi
-log "nothing left behind: no processes, mounts, links, netns, iptables chains, cgroups or state"
+log "nothing left behind: no processes, mounts, links, netns, iptables chains, cgroups, agent socket dirs or state"

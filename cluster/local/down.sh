@@ -83,5 +83,7 @@ done
 
 phase "removing network"
 rm -rf "$STATE_DIR"
+rm -rf "${AGENT_SOCKET_DIRS[@]}"
+rmdir /run/spire 2>/dev/null || true   # only if nothing else lives there
 phase "removing state"
 log "cluster down in $((SECONDS - t0)) s"

@@ -27,6 +27,10 @@ CLUSTER_DOMAIN=cluster.local
 NODE_NAME=spire-k8s-local
 API_PORT=6443
 
+# Host directories the SPIRE manifests' agents create (hostPath, DirectoryOrCreate) for their
+# Workload API sockets; the node owns them, so cluster:down removes them.
+AGENT_SOCKET_DIRS=(/run/spire/root-agent /run/spire/nesteda-agent /run/spire/nestedb-agent /run/spire/nestedc-agent /run/spire/federated-agent)
+
 log() { printf '[local-cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'local-cluster: %s\n' "$*" >&2; exit 1; }
 
