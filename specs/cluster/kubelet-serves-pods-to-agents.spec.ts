@@ -4,7 +4,7 @@
 // The HTTPS client is this process, connected through a port-forward into the pod, so the check
 // does not depend on the TLS abilities of a workload image.
 import { test, expect } from '../../fixtures/index.ts';
-import { busyboxPod } from '../../fixtures/kube/busybox.ts';
+import { busyboxPod, idle } from '../../fixtures/kube/busybox.ts';
 import { exec } from '../../fixtures/kube/exec.ts';
 import { httpsGetInsecure } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
@@ -17,7 +17,7 @@ test('a hostPID, hostNetwork DaemonSet pod reads the kubelet /pods with its serv
   await kube.rbac.createClusterRole({ body: { metadata: { name: role }, rules: [{ apiGroups: [''], resources: ['pods', 'nodes', 'nodes/proxy'], verbs: ['get'] }] } });
   try {
     await kube.rbac.createClusterRoleBinding({ body: { metadata: { name: role }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role }, subjects: [{ kind: 'ServiceAccount', name: 'agent', namespace: scratch }] } });
-    const template = busyboxPod('agent', 'exec sleep 3600', { restartPolicy: 'Always', hostPID: true, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', serviceAccountName: 'agent' });
+    const template = busyboxPod('agent', idle, { restartPolicy: 'Always', hostPID: true, hostNetwork: true, dnsPolicy: 'ClusterFirstWithHostNet', serviceAccountName: 'agent' });
     await kube.apps.createNamespacedDaemonSet({ namespace: scratch, body: { metadata: { name: 'agent' }, spec: { selector: { matchLabels: { app: 'agent' } }, template: { metadata: template.metadata, spec: template.spec! } } } });
     await test.step('wait for the DaemonSet', () => waitForWorkload(kube, 'DaemonSet', scratch, 'agent', 60_000));
     const [pod] = (await kube.core.listNamespacedPod({ namespace: scratch, labelSelector: 'app=agent' })).items;

@@ -2,14 +2,14 @@
 // audience "spire-server" is accepted by a TokenReview for that audience, names the pod's service
 // account, and is refused for any other audience.
 import { test, expect } from '../../fixtures/index.ts';
-import { busyboxPod, runPod } from '../../fixtures/kube/busybox.ts';
+import { busyboxPod, idle, runPod } from '../../fixtures/kube/busybox.ts';
 import { exec } from '../../fixtures/kube/exec.ts';
 
 test('a projected token with audience spire-server passes a TokenReview', async ({ cluster, scratch }) => {
   const { kube } = cluster;
   await kube.core.createNamespacedServiceAccount({ namespace: scratch, body: { metadata: { name: 'agent' } } });
   await test.step('run a pod with a projected token (audience spire-server)', () =>
-    runPod(kube, scratch, busyboxPod('psat', 'exec sleep 3600', {
+    runPod(kube, scratch, busyboxPod('psat', idle, {
       restartPolicy: 'Always',
       serviceAccountName: 'agent',
       containers: [{ name: 'main', volumeMounts: [{ name: 'token', mountPath: '/var/run/secrets/tokens' }] }],

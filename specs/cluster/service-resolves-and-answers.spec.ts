@@ -2,7 +2,7 @@
 // Service's ClusterIP, and that ClusterIP carries traffic to the pod behind it (kube-proxy, CNI).
 import { randomUUID } from 'node:crypto';
 import { test, expect } from '../../fixtures/index.ts';
-import { busyboxPod, runPod } from '../../fixtures/kube/busybox.ts';
+import { busyboxPod, idle, runPod } from '../../fixtures/kube/busybox.ts';
 import { exec } from '../../fixtures/kube/exec.ts';
 
 test('a Service name resolves through cluster DNS and its ClusterIP answers', async ({ cluster, scratch }) => {
@@ -16,7 +16,7 @@ test('a Service name resolves through cluster DNS and its ClusterIP answers', as
   const service = await test.step('expose it as Service "web"', () =>
     kube.core.createNamespacedService({ namespace: scratch, body: { metadata: { name: 'web' }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } } }));
   await test.step('start a client pod', () =>
-    runPod(kube, scratch, busyboxPod('client', 'exec sleep 3600', { restartPolicy: 'Always' }), 'Ready'));
+    runPod(kube, scratch, busyboxPod('client', idle, { restartPolicy: 'Always' }), 'Ready'));
   const client = { namespace: scratch, pod: 'client', container: 'main' };
   const fqdn = `web.${scratch}.svc.cluster.local`;
 
