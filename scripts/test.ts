@@ -1,0 +1,63 @@
+/**
+ * `npm test`: every stage runs whatever an earlier one did (a failing self-test must not hide the
+ * suite, nor the suite a failing self-test); the exit status is non-zero if any stage failed.
+ * Ends with a table of stages and one closing line of counts: "test: N passed, N failed, N skipped".
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from '../fixtures/versions.ts';
+import { countNodeTest, countJunit, type Counts } from './test-counts.ts';
+
+interface Stage {
+  name: string;
+  command: string[];
+  /** How its tests are counted, when it has any. */
+  counts?: (output: string) => Counts | undefined;
+}
+
+const cluster = process.env.CLUSTER || 'local';
+const junit = join(repoRoot, 'reports', 'junit.xml');
+const find = (dir: string) => ['bash', '-c', `exec npx tsx --test $(find ${dir} -name '*.test.ts' | sort)`];
+
+const stages: Stage[] = [
+  { name: 'typecheck', command: ['npx', 'tsc', '--noEmit'] },
+  { name: 'lint', command: ['npx', 'eslint', '.'] },
+  { name: 'unit', command: find('fixtures scripts'), counts: countNodeTest },
+  { name: 'self-tests', command: find('tests'), counts: countNodeTest },
+  {
+    name: 'conformance',
+    command: ['npx', 'playwright', 'test', ...process.argv.slice(2)],
+    counts: () => (existsSync(junit) ? countJunit(readFileSync(junit, 'utf8')) : undefined),
+  },
+];
+
+function run(stage: Stage): Promise<{ status: number; output: string; seconds: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const child = spawn(stage.command[0]!, stage.command.slice(1), { cwd: repoRoot, env: { ...process.env, CLUSTER: cluster }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.on('data', (c: Buffer) => { output += c.toString(); process.stdout.write(c); });
+    child.stderr.on('data', (c: Buffer) => { output += c.toString(); process.stderr.write(c); });
+    child.on('close', (code, signal) => resolve({ status: code ?? (signal ? 128 : 1), output, seconds: (Date.now() - started) / 1000 }));
+  });
+}
+
+const rows: string[] = [];
+const total: Counts = { passed: 0, failed: 0, skipped: 0 };
+let failed = false;
+rmSync(junit, { force: true });
+for (const stage of stages) {
+  console.log(`\n=== ${stage.name}: ${stage.command.join(' ')}`);
+  const result = await run(stage);
+  const counts = stage.counts?.(result.output);
+  if (counts) for (const k of ['passed', 'failed', 'skipped'] as const) total[k] += counts[k];
+  // A stage that exits non-zero with no failing test (a crash, a setup error) still counts as one.
+  if (result.status !== 0 && (!counts || counts.failed === 0)) total.failed += 1;
+  failed ||= result.status !== 0;
+  const detail = counts ? `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` : '';
+  rows.push(`${stage.name.padEnd(12)} ${result.status === 0 ? 'ok  ' : 'FAIL'} ${result.seconds.toFixed(1).padStart(7)} s  ${detail}`);
+}
+console.log(`\n=== summary\n${rows.join('\n')}`);
+console.log(`test: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
+process.exit(failed ? 1 : 0);
