@@ -1,0 +1,56 @@
+// Proves federation refreshes by itself, both ways: a JWT key prepared at one trust domain's bundle
+// endpoint server reaches the other's copy, then its workloads, within the bounds SPIRE's own
+// rules give for the deployed configuration (no `federation refresh` anywhere); once the key
+// signs, the holder's agent and jose accept a token signed by it.
+import { decodeProtectedHeader } from 'jose';
+import { test, expect } from '../../fixtures/index.ts';
+import { observeFederation, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
+import { activateJwtAuthority, prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
+import { federatedBundle, fetchJwtSvid, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { jwtKids } from '../../fixtures/verify/bundle.ts';
+import { slackSeconds } from '../../fixtures/verify/federation.ts';
+import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
+
+/** Polls `check` until it holds; returns the seconds from `since` to the first success. */
+async function secondsUntil(check: () => Promise<boolean>, since: number, boundSeconds: number, what: string): Promise<number> {
+  let at = 0;
+  await expect.poll(async () => {
+    if (await check()) at ||= Date.now();
+    return at > 0;
+  }, { message: `${what} within ${boundSeconds.toFixed(1)} s (the model's bound + ${slackSeconds} s)`, timeout: (boundSeconds + slackSeconds) * 1000, intervals: [500] }).toBe(true);
+  return (at - since) / 1000;
+}
+
+test('a JWT key prepared at either peer reaches the other trust domain by itself, within the model\'s lag, and then signs tokens it accepts', async ({ cluster, federated }, testInfo) => {
+  const { kube } = cluster;
+  const before = await test.step('judge every relationship first', () => observeFederation(kube, federated.topologyServers));
+  await testInfo.attach('federation verdicts before.txt', { body: verdictTable(before) });
+  expect(before.verdicts.filter((v) => v.verdict !== 'fresh').map((v) => v.reason), 'every relationship is fresh to start with').toEqual([]);
+
+  const workloadOf = { [federated.servers.federated.name]: federated.workloads.f, [federated.servers.nestedC.name]: federated.workloads.c };
+  await Promise.all(federated.relationships.map(async (r) => {
+    const timing = verdictFor(before, r.holder.name, r.peerDomain).timing;
+    const direction = `${r.peer.name} → ${r.holder.name}`;
+    const kid = await test.step(`${direction}: prepare a JWT key at ${r.peer.name}`, () => prepareJwtAuthority(kube, r.peer));
+    const prepared = Date.now();
+    const copyLag = await test.step(`${direction}: wait for ${kid} in ${r.holder.name}'s copy of ${r.peerDomain}`, () =>
+      secondsUntil(async () => jwtKids(await federatedBundle(kube, r.holder, r.peerDomain)).includes(kid), prepared, timing.copyLagSeconds, `${r.holder.name}'s copy of ${r.peerDomain} holds ${kid}, prepared at ${r.peer.name}`));
+    const holder = workloadOf[r.holder.name]!;
+    const workloadLag = await test.step(`${direction}: wait for ${kid} at ${holder.pod}'s Workload API`, () =>
+      secondsUntil(async () => jwtKids((await fetchJwtSvid(kube, holder, 'spire-conformance-probe')).bundles[`spiffe://${r.peerDomain}`] ?? { keys: [] }).includes(kid), prepared, timing.workloadLagSeconds, `${holder.pod} receives ${kid} in its ${r.peerDomain} JWT bundle`));
+    testInfo.annotations.push({ type: 'measured', description: `${direction}: copy ${copyLag.toFixed(1)} s (bound ${timing.copyLagSeconds} s), holder's workloads ${workloadLag.toFixed(1)} s (bound ${timing.workloadLagSeconds.toFixed(1)} s), poll every ${timing.pollSeconds} s` });
+    console.log(`[federated] ${direction}: key in copy after ${copyLag.toFixed(1)} s (bound ${timing.copyLagSeconds} s), at the holder's workload after ${workloadLag.toFixed(1)} s (bound ${timing.workloadLagSeconds.toFixed(1)} s)`);
+
+    await test.step(`${direction}: activate ${kid}; a token signed by it is accepted across`, async () => {
+      await activateJwtAuthority(kube, r.peer, kid);
+      const audience = `spire-conformance-refresh-${Date.now()}`;
+      const peerSide = workloadOf[r.peer.name]!;
+      const svid = await fetchJwtSvid(kube, peerSide, audience);
+      expect(decodeProtectedHeader(svid.token).kid, `a new token from ${peerSide.pod} is signed by the activated key`).toBe(kid);
+      const verdict = await validateJwtAtAgent(kube, holder, audience, svid.token);
+      expect(verdict.exitCode, `${holder.pod} (agent of ${r.holder.name}) refused a token signed by ${kid}: ${verdict.stderr || verdict.stdout}`).toBe(0);
+      const { payload } = await verifyJwtSvid(svid.token, await federatedBundle(kube, r.holder, r.peerDomain), audience);
+      expect(payload.sub).toBe(peerSide.spiffeId);
+    });
+  }));
+});
