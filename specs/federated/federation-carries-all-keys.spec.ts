@@ -3,6 +3,7 @@
 // auxiliary.org holds federated-server's; JWT-SVIDs cross both ways (SPIRE's verdict and jose's);
 // an example.org and an auxiliary.org workload complete mutual TLS through the federated bundles.
 import { test, expect } from '../../fixtures/index.ts';
+import { waitUntilFresh } from '../../fixtures/spire/federation-state.ts';
 import { mutualTls } from '../../fixtures/spire/mtls.ts';
 import { federatedBundle, fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
 import { jwtKids } from '../../fixtures/verify/bundle.ts';
@@ -11,6 +12,8 @@ import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 test('federated-server holds every example.org JWT key: root, nestedA, nestedB and nestedC', async ({ cluster, nested, federated }, testInfo) => {
   const { kube } = cluster;
   const sources = { root: nested.servers.root, nestedA: nested.servers.nestedA, nestedB: nested.servers.nestedB, nestedC: federated.servers.nestedC };
+  // Other specs rotate keys: compare once the copies have caught up, which the model bounds.
+  await test.step('every relationship fresh (within the model\'s lag)', () => waitUntilFresh(kube, federated.topologyServers));
   const own = await test.step('read the JWT kids of root, nestedA, nestedB and nestedC', async () =>
     Object.fromEntries(await Promise.all(Object.entries(sources).map(async ([n, s]) => [n, jwtKids(await serverBundle(kube, s))] as const))));
   const copy = await test.step('read federated-server\'s copy of example.org', () => federatedBundle(kube, federated.servers.federated, federated.domains.example));
@@ -21,6 +24,7 @@ test('federated-server holds every example.org JWT key: root, nestedA, nestedB a
 
 test('nestedC-server holds auxiliary.org\'s JWT keys as federated-server publishes them', async ({ cluster, federated }) => {
   const { kube } = cluster;
+  await test.step('every relationship fresh (within the model\'s lag)', () => waitUntilFresh(kube, federated.topologyServers));
   const [live, copy] = await Promise.all([serverBundle(kube, federated.servers.federated), federatedBundle(kube, federated.servers.nestedC, federated.domains.auxiliary)]);
   expect({ 'federated-server': jwtKids(live), 'nestedC-server copy': jwtKids(copy) }).toHaveEqualSets('auxiliary.org JWT signing kids');
 });
