@@ -1,0 +1,78 @@
+/**
+ * Time to a verdict: runs the whole suite N times on a warm local cluster (booted by this script if
+ * none runs) and prints, per phase, min / median / max over the runs: cluster ready, each module's
+ * deploy, each spec folder (its tests, deploy excluded), removal, and the whole run.
+ *
+ *   npx tsx scripts/bench-suite.ts [runs=3] [-- playwright args, e.g. specs/nested]
+ *
+ * Reads the suite's own log lines ("deployed and ready in", "removed in") and Playwright's JSON
+ * report. A benchmark, not a test: it asserts nothing, it measures.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../fixtures/versions.ts';
+
+const dashes = process.argv.indexOf('--');
+const args = dashes >= 0 ? process.argv.slice(dashes + 1) : [];
+const runs = Number((dashes >= 0 ? process.argv.slice(2, dashes) : process.argv.slice(2))[0] ?? 3);
+
+interface JsonSuite { title: string; file?: string; suites?: JsonSuite[]; specs?: { tests: { projectName: string; results: { duration: number }[] }[] }[] }
+
+function projectDurations(report: { suites: JsonSuite[] }): Record<string, number> {
+  const out: Record<string, number> = {};
+  const walk = (s: JsonSuite) => {
+    for (const spec of s.specs ?? []) for (const t of spec.tests) for (const r of t.results) out[t.projectName] = (out[t.projectName] ?? 0) + r.duration / 1000;
+    (s.suites ?? []).forEach(walk);
+  };
+  report.suites.forEach(walk);
+  return out;
+}
+
+function once(): Promise<Record<string, number>> {
+  const dir = mkdtempSync(join(tmpdir(), 'spire-bench-suite-'));
+  const json = join(dir, 'report.json');
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn('npx', ['playwright', 'test', '--reporter=line,json', ...args], {
+      cwd: repoRoot, env: { ...process.env, CLUSTER: 'local', PLAYWRIGHT_JSON_OUTPUT_NAME: json }, stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => { out += c.toString(); });
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const phases: Record<string, number> = { total: (Date.now() - started) / 1000 };
+      const ready = /cluster: .*\(ready in ([\d.]+) s\)/.exec(out);
+      if (ready) phases['cluster ready'] = Number(ready[1]);
+      for (const m of out.matchAll(/\[(\w+)\] \1: deployed and ready in ([\d.]+) s/g)) phases[`deploy ${m[1]}`] = Number(m[2]);
+      let removal = 0;
+      for (const m of out.matchAll(/\[spire-k8s-conformance\] \w+: removed in ([\d.]+) s/g)) removal += Number(m[1]);
+      phases.removal = removal;
+      try {
+        for (const [project, seconds] of Object.entries(projectDurations(JSON.parse(readFileSync(json, 'utf8')) as { suites: JsonSuite[] }))) {
+          phases[`specs/${project} (deploy excluded)`] = seconds - (phases[`deploy ${project}`] ?? 0);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      const failed = /(\d+) failed/.exec(out);
+      if (code !== 0) console.log(`run exited ${code}${failed ? ` (${failed[1]} failed)` : ''}: its figures are kept, and marked`);
+      resolve({ ...phases, ...(code !== 0 ? { 'FAILED (exit code)': code ?? 1 } : {}) });
+    });
+  });
+}
+
+const all: Record<string, number>[] = [];
+for (let i = 1; i <= runs; i++) {
+  const r = await once();
+  all.push(r);
+  console.log(`run ${i}/${runs}: ${r.total!.toFixed(1)} s`);
+}
+const keys = [...new Set(all.flatMap((r) => Object.keys(r)))].sort((a, b) => (a === 'total' ? 1 : b === 'total' ? -1 : a.localeCompare(b)));
+const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1)).padStart(8);
+console.log(`\n${'phase'.padEnd(40)}${'min'.padStart(8)}${'median'.padStart(8)}${'max'.padStart(8)}   (seconds, ${runs} runs)`);
+for (const k of keys) {
+  const v = all.map((r) => r[k]).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
+  console.log(`${k.padEnd(40)}${f(v[0])}${f(v[Math.floor((v.length - 1) / 2)])}${f(v.at(-1))}`);
+}
