@@ -16,7 +16,7 @@ cert() {
   key "$name"
   openssl req -new -key "$name.key" -subj "$subject" -out "$name.csr" 2>/dev/null
   printf '%s\n' "$ext" > "$name.ext"
-  openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 30 \
+  openssl x509 -req -in "$name.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 365 \
     -extfile "$name.ext" -out "$name.crt" 2>/dev/null
   rm -f "$name.csr" "$name.ext"
 }
@@ -26,7 +26,7 @@ keyUsage=critical,digitalSignature
 extendedKeyUsage=clientAuth'
 
 key ca
-openssl req -x509 -new -key ca.key -subj "/CN=spire-k8s-local-ca" -days 30 \
+openssl req -x509 -new -key ca.key -subj "/CN=spire-k8s-local-ca" -days 365 \
   -addext 'basicConstraints=critical,CA:TRUE' -addext 'keyUsage=critical,keyCertSign,cRLSign' \
   -out ca.crt 2>/dev/null
 

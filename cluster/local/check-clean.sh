@@ -4,7 +4,9 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 left=()
-procs=$(pgrep -af "$STATE_DIR|$KUBE_BIN|containerd-shim-runc-v2" | grep -v pgrep || true)
+# Our components and our containerd's shims (their -address is under the state directory);
+# another containerd's shims (Docker's) are not ours.
+procs=$(pgrep -af "$STATE_DIR|$KUBE_BIN" | grep -v pgrep || true)
 [ -z "$procs" ] || left+=("processes:\n$procs")
 mounts=$(grep -E "$STATE_DIR|/run/netns/cni-" /proc/self/mounts || true)
 [ -z "$mounts" ] || left+=("mounts:\n$mounts")
@@ -12,10 +14,10 @@ ip link show "$BRIDGE" >/dev/null 2>&1 && left+=("network link $BRIDGE")
 netns=$(ls /run/netns 2>/dev/null | grep '^cni-' || true)
 [ -z "$netns" ] || left+=("network namespaces: $netns")
 for save in iptables-save ip6tables-save; do
-  chains=$("$save" 2>/dev/null | grep -E '^:(KUBE|CNI)-' || true)
+  chains=$(own_chains "$save")
   [ -z "$chains" ] || left+=("$save chains:\n$chains")
 done
-cgroups=$(ls -d /sys/fs/cgroup/*/kubepods 2>/dev/null || true)
+cgroups=$(cgroup_dirs)
 [ -z "$cgroups" ] || left+=("cgroups: $cgroups")
 [ -e "$STATE_DIR" ] && left+=("state directory $STATE_DIR")
 for d in "${AGENT_SOCKET_DIRS[@]}"; do [ -e "$d" ] && left+=("agent socket directory $d"); done

@@ -40,10 +40,10 @@ stop containerd
 phase "stopping components"
 
 # Containers outlive containerd (their shims are detached): kill the shims of our containerd and
-# every process left in the pods' cgroups.
+# every process left under our cgroup parent (the kubelet's cgroupRoot), and nothing else.
 pkill -9 -f "containerd-shim-runc-v2 .*-address $RUN/containerd/containerd.sock" 2>/dev/null || true
 shopt -s globstar nullglob
-for tasks in /sys/fs/cgroup/*/kubepods/**/tasks; do xargs -r kill -9 < "$tasks" 2>/dev/null || true; done
+for tasks in /sys/fs/cgroup/*/"$CGROUP_PARENT"/**/tasks; do xargs -r kill -9 < "$tasks" 2>/dev/null || true; done
 
 phase "killing containers"
 
@@ -57,10 +57,13 @@ done
 rm -f /run/netns/cni-* 2>/dev/null || true
 phase "unmounting"
 
-# Cgroups the kubelet and containerd made (empty now), deepest first.
-for ctl in /sys/fs/cgroup/*/; do
-  [ -d "$ctl/kubepods" ] || continue
-  find "$ctl/kubepods" -depth -type d -exec rmdir {} + 2>/dev/null || true
+# Our cgroup parent and what the kubelet made under it (empty now), deepest first.
+for dir in $(cgroup_dirs); do
+  for _ in 1 2 3; do
+    find "$dir" -depth -type d -exec rmdir {} + 2>/dev/null || true
+    [ -d "$dir" ] || break
+    sleep 0.2   # a killed task leaves its cgroup a moment after SIGKILL
+  done
 done
 
 phase "removing cgroups"
@@ -71,14 +74,24 @@ for veth in $(ip -o link show type veth 2>/dev/null | awk -F': ' '{print $2}' | 
   [ "$(cat "/sys/class/net/$veth/master/uevent" 2>/dev/null | sed -n 's/^INTERFACE=//p')" = "$BRIDGE" ] &&
     ip link del "$veth" 2>/dev/null || true
 done
+# Only the chains kube-proxy, the kubelet and portmap made for this cluster (by name, and absent
+# before it booted: lib.sh own_chains), with the rules in them and the jumps to them; each table is
+# rewritten atomically. Other chains, KUBE- or not, are left as they are.
 for save in iptables-save ip6tables-save; do
   restore=${save/save/restore}
   command -v "$save" >/dev/null || continue
+  own=$(own_chains "$save")
+  [ -n "$own" ] || continue
   rules=$("$save" 2>/dev/null) || continue
-  if grep -qE 'KUBE-|CNI-' <<<"$rules"; then
-    # Rewrites each table without the chains and jumps Kubernetes and CNI added, atomically.
-    grep -vE 'KUBE-|CNI-' <<<"$rules" | "$restore"
-  fi
+  OWN=$own awk '
+    BEGIN { n = split(ENVIRON["OWN"], a, "\n"); for (i = 1; i <= n; i++) { split(a[i], p, " "); mine[p[1] " " p[2]] = 1 } }
+    /^\*/ { table = substr($1, 2) }
+    /^:/ { if ((table " " substr($1, 2)) in mine) next }
+    /^-A / {
+      if ((table " " $2) in mine) next
+      for (i = 3; i < NF; i++) if (($i == "-j" || $i == "-g") && ((table " " $(i + 1)) in mine)) next
+    }
+    { print }' <<<"$rules" | "$restore"
 done
 
 phase "removing network"

@@ -31,6 +31,34 @@ API_PORT=6443
 # Workload API sockets; the node owns them, so cluster:down removes them.
 AGENT_SOCKET_DIRS=(/run/spire/root-agent /run/spire/nesteda-agent /run/spire/nestedb-agent /run/spire/nestedc-agent /run/spire/federated-agent)
 
+# The cgroup parent of everything the kubelet runs (its cgroupRoot), under every v1 controller:
+# teardown kills and removes only what lives there, never another node's kubepods.
+CGROUP_PARENT=spirek8s
+# The KUBE-/CNI- iptables chains that existed before this cluster booted (a foreign node's, a
+# test's): kept in the build cache, which outlives the cluster, so check-clean can read it after down.
+IPTABLES_BASELINE="$CACHE_DIR/host-baseline/iptables-chains"
+# Chains kube-proxy (iptables mode), the kubelet and the portmap CNI plugin create: only these, and
+# only when absent from the baseline, are removed at teardown.
+OWN_CHAIN_RE='^(KUBE-(SERVICES|EXTERNAL-SERVICES|NODEPORTS|POSTROUTING|MARK-MASQ|MARK-DROP|FORWARD|PROXY-FIREWALL|PROXY-CANARY|KUBELET-CANARY|FIREWALL|IPTABLES-HINT)|KUBE-(SVC|SVL|EXT|FW|SEP|XLB)-[A-Z0-9]{16}|CNI-HOSTPORT-(DNAT|SETMARK|MASQ)|CNI-DN-[0-9a-f]+)$'
+
+# cgroup_dirs: this cluster's cgroup parent under each controller that has one.
+cgroup_dirs() { ls -d /sys/fs/cgroup/*/"$CGROUP_PARENT" 2>/dev/null || true; }
+
+# iptables_chains SAVE: "table chain" for every KUBE-/CNI- chain in iptables-save (or ip6tables-save).
+iptables_chains() {
+  "$1" 2>/dev/null | awk '/^\*/ {t = substr($1, 2)} /^:(KUBE|CNI)-/ {print t, substr($1, 2)}' || true
+}
+
+# own_chains SAVE: the chains of iptables_chains that this cluster made (by name, and not in the baseline).
+own_chains() {
+  local save=$1
+  iptables_chains "$save" | while read -r table chain; do
+    [[ $chain =~ $OWN_CHAIN_RE ]] || continue
+    grep -qxF "$save $table $chain" "$IPTABLES_BASELINE" 2>/dev/null && continue
+    echo "$table $chain"
+  done
+}
+
 log() { printf '[local-cluster %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'local-cluster: %s\n' "$*" >&2; exit 1; }
 

@@ -18,6 +18,8 @@ kubectl() { "$KUBE_BIN/kubectl" --kubeconfig "$KUBECONFIG_OUT" "$@"; }
 
 healthy() {
   [ -s "$KUBECONFIG_OUT" ] || return 1
+  # Certificates are renewed by booting afresh a week before they expire.
+  openssl x509 -checkend 604800 -noout -in "$STATE_DIR/pki/apiserver.crt" >/dev/null 2>&1 || return 1
   for p in etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet kube-proxy; do
     [ -s "$RUN/$p.pid" ] && kill -0 "$(cat "$RUN/$p.pid")" 2>/dev/null || return 1
   done
@@ -57,8 +59,9 @@ if healthy; then
   echo "$KUBECONFIG_OUT"
   exit 0
 fi
-if [ -d "$STATE_DIR" ]; then
-  log "found a cluster that is not healthy: tearing it down first"
+# Any trace of an earlier cluster (its state, its bridge, its cgroups): tear it down first.
+if [ -d "$STATE_DIR" ] || ip link show "$BRIDGE" >/dev/null 2>&1 || [ -n "$(cgroup_dirs)" ]; then
+  log "found a cluster that is not healthy (or its remains): tearing it down first"
   "$LOCAL_DIR/down.sh"
 fi
 
@@ -69,7 +72,25 @@ for tool in containerd containerd-shim-runc-v2 runc iptables iptables-save connt
 done
 [ -x /usr/lib/cni/bridge ] || die "CNI plugins are missing: apt-get install containernetworking-plugins"
 
+# Two kube-proxies cannot share one network namespace's iptables: refuse rather than fight one.
+if iptables-save -t nat 2>/dev/null | grep -q '^:KUBE-SERVICES '; then
+  die "another Kubernetes node (k3s, kubeadm, a kube-proxy) manages this host's iptables (nat chain KUBE-SERVICES exists): stop it, or use CLUSTER=kubeconfig to test that cluster instead (if it is what a crashed local cluster left, npm run cluster:down removes it)."
+fi
+mkdir -p "$(dirname "$IPTABLES_BASELINE")"
+for save in iptables-save ip6tables-save; do
+  iptables_chains "$save" | sed "s/^/$save /"
+done > "$IPTABLES_BASELINE"
+
 mkdir -p "$LOGS" "$RUN" "$STATE_DIR/cni/net.d"
+
+# The kubelet's cgroupRoot, under every v1 controller (cpuset needs its CPUs and memory nodes set).
+for ctl in /sys/fs/cgroup/*/; do
+  [ -e "$ctl/cgroup.procs" ] || continue
+  mkdir -p "$ctl$CGROUP_PARENT"
+  for f in cpuset.cpus cpuset.mems; do
+    [ -e "$ctl$f" ] && cat "$ctl$f" > "$ctl$CGROUP_PARENT/$f"
+  done
+done
 
 # --- host networking -------------------------------------------------------------------------
 modprobe br_netfilter 2>/dev/null || true
@@ -176,6 +197,7 @@ authentication:
   x509: {clientCAFile: "$PKI/ca.crt"}
 authorization: {mode: Webhook}
 cgroupDriver: cgroupfs
+cgroupRoot: /$CGROUP_PARENT
 containerRuntimeEndpoint: "unix://$CONTAINERD_SOCK"
 clusterDNS: ["$DNS_SVC_IP"]
 clusterDomain: $CLUSTER_DOMAIN
