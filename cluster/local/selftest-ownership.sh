@@ -33,9 +33,11 @@ ip link add "$foreign_bridge" type bridge
 
 "$LOCAL_DIR/up.sh" >/dev/null
 "$LOCAL_DIR/down.sh"
-"$LOCAL_DIR/check-clean.sh"
+clean=0
+"$LOCAL_DIR/check-clean.sh" || clean=1
 
 survived=()
+[ "$clean" = 0 ] || survived+=("check-clean found leftovers (above)")
 kill -0 "$pid" 2>/dev/null && grep -qx "$pid" "$foreign_cg/tasks" || survived+=("the process $pid in $foreign_cg was killed or moved")
 for c in "${foreign_chains[@]}"; do iptables -S "$c" 2>/dev/null | grep -q -- '-j RETURN' || survived+=("iptables chain $c (or its rule) was removed"); done
 ip link show "$foreign_bridge" >/dev/null 2>&1 || survived+=("bridge $foreign_bridge was removed")
