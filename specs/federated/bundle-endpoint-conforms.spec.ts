@@ -16,7 +16,7 @@ import { serverBundle } from '../../fixtures/spire/svids.ts';
 import { serverPodName } from '../../fixtures/topology/read-server.ts';
 import { jwtKids, x509Authorities, type SpiffeBundle } from '../../fixtures/verify/bundle.ts';
 import { bundleDifferences, servedBundleViolations } from '../../fixtures/verify/bundle-endpoint.ts';
-import { slackSeconds } from '../../fixtures/verify/federation.ts';
+import { slackSeconds, spireRules } from '../../fixtures/verify/federation.ts';
 import { fromBase64Der, x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';
 import { x509 } from '../../fixtures/verify/x509.ts';
 
@@ -47,7 +47,7 @@ test('every bundle endpoint serves its trust domain\'s bundle to its peers, as a
         const after = await serverBundle(kube, ref);
         if (!served) return ['(the body is not a bundle: see the next step)'];
         return before.spiffe_sequence !== after.spiffe_sequence ? ['(the bundle changed during the fetch)'] : bundleDifferences(served, after, e.url, `${ref.name} bundle show`);
-      }, { message: `${e.url} serves what ${ref.name} holds`, timeout: 10_000 }).toEqual([]);
+      }, { message: `${e.url} serves what ${ref.name} holds`, timeout: slackSeconds * 1000 }).toEqual([]);
     });
 
     const presented = await test.step(`${e.url}: UTF-8 JSON with integer refresh hint (${hint} s, as configured) and sequence (F14, F29, B2, B4, B5)`, async () => {
@@ -70,7 +70,7 @@ test('every bundle endpoint serves its trust domain\'s bundle to its peers, as a
       const before = presented.bundle.spiffe_sequence!;
       const kid = await rotateJwtAuthority(kube, ref);
       let after: SpiffeBundle | undefined;
-      await expect.poll(async () => jwtKids(after = servedBundleViolations((await getPresented()).body, e.url).bundle ?? { keys: [] }).includes(kid), { message: `${e.url} serves the new key ${kid}`, timeout: 10_000 }).toBe(true);
+      await expect.poll(async () => jwtKids(after = servedBundleViolations((await getPresented()).body, e.url).bundle ?? { keys: [] }).includes(kid), { message: `${e.url} serves the new key ${kid} (its datastore cache: ${spireRules.datastoreCacheSeconds} s)`, timeout: (spireRules.datastoreCacheSeconds + slackSeconds) * 1000 }).toBe(true);
       expect(after!.spiffe_sequence, `${e.url}: sequence before the new key ${before}, after`).toBeGreaterThan(before);
     });
   }

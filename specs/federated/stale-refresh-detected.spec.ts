@@ -7,13 +7,13 @@
 // duration comes from the deployment.
 import { decodeProtectedHeader } from 'jose';
 import { test, expect } from '../../fixtures/index.ts';
-import { waitForVerdicts, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
+import { waitForVerdicts, waitUntilFresh, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { withServerConfig } from '../../fixtures/spire/server-restart.ts';
 import { federatedBundle, fetchJwtSvid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
 import { withRefreshHint } from '../../fixtures/topology/server-config.ts';
 import { x509Authorities } from '../../fixtures/verify/bundle.ts';
-import { agentResyncSeconds, slackSeconds } from '../../fixtures/verify/federation.ts';
+import { agentResyncSeconds, slackSeconds, spireRules } from '../../fixtures/verify/federation.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { fromBase64Der } from '../../fixtures/verify/x509-svid.ts';
 
@@ -24,8 +24,7 @@ test('the seed\'s refresh hint is judged at-risk, then stale after a rotation, a
   const peers = federated.relationships.map((r) => r.peer);
   const workloadOf = { [federated.servers.federated.name]: federated.workloads.f, [federated.servers.nestedC.name]: federated.workloads.c };
 
-  const healthy = await test.step('the topology\'s own hint (the seed\'s workaround) is judged fresh both ways', () =>
-    waitForVerdicts(kube, servers, (v) => v.verdict === 'fresh', 'both relationships fresh', 30_000));
+  const healthy = await test.step('the topology\'s own hint (the seed\'s workaround) is judged fresh both ways', () => waitUntilFresh(kube, servers));
   await testInfo.attach('verdicts: workaround.txt', { body: verdictTable(healthy) });
 
   // The hint SPIRE < 1.9 derived: the shortest X.509 root lifetime / 10 (for a year-long UpstreamAuthority CA, 876h).
@@ -50,7 +49,7 @@ test('the seed\'s refresh hint is judged at-risk, then stale after a rotation, a
 
     const kids = Object.fromEntries(await Promise.all(peers.map(async (p) => [p.name, await test.step(`rotate ${p.name}'s JWT key (prepare, activate)`, () => rotateJwtAuthority(kube, p))] as const)));
     const stale = await test.step('after the rotation: both copies stale, each lacking exactly the peer\'s new key', () =>
-      waitForVerdicts(kube, servers, (v) => v.verdict === 'stale', 'both relationships stale', 30_000));
+      waitForVerdicts(kube, servers, (v) => v.verdict === 'stale', 'both relationships stale', slackSeconds * 1000));
     await testInfo.attach('verdicts: seed hint, after rotation.txt', { body: verdictTable(stale) });
     console.log(`[federated] after rotation under the seed's hint:\n${verdictTable(stale)}`);
     for (const r of federated.relationships) {
@@ -78,8 +77,9 @@ test('the seed\'s refresh hint is judged at-risk, then stale after a rotation, a
   await test.step('back on the short hint (each holder restarted after its peer, polling at once): both fresh, and the refused tokens now validate', async () => {
     const healed = await waitForVerdicts(kube, servers, (v) => v.verdict === 'fresh', 'both relationships fresh again', (Math.max(...healthy.verdicts.map((v) => v.timing.pollSeconds)) + 2 * slackSeconds) * 1000);
     await testInfo.attach('verdicts: restored.txt', { body: verdictTable(healed) });
-    // The holders' agents were cut off from their restarting servers and back off (federation.ts A2).
-    const bound = agentResyncSeconds(run.restoreSeconds) + slackSeconds;
+    // The holders' agents were cut off from their restarting servers: they back off, and an attempt
+    // may hang on a pod that just went (federation.ts A2, A3).
+    const bound = agentResyncSeconds(run.restoreSeconds) + spireRules.agentDialTimeoutSeconds + slackSeconds;
     for (const t of tokens) {
       await expect.poll(async () => (await validateJwtAtAgent(kube, t.holder, t.audience, t.token)).exitCode, { message: `${t.relationship}: ${t.holder.pod} accepts the token it refused (bound ${bound.toFixed(0)} s after ${run.restoreSeconds.toFixed(0)} s of restarts)`, timeout: bound * 1000 }).toBe(0);
     }

@@ -4,7 +4,7 @@
 // meet: a bundle endpoint URL naming a namespace that does not exist, and an endpoint SPIFFE ID
 // the peer does not present. Each is undone afterwards, and the relationship is fresh again.
 import { test, expect } from '../../fixtures/index.ts';
-import { waitForVerdicts, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
+import { waitForVerdicts, waitUntilFresh, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { updateRelationship, type RelationshipSpec } from '../../fixtures/spire/relationships.ts';
 import { slackSeconds } from '../../fixtures/verify/federation.ts';
 
@@ -29,7 +29,7 @@ for (const cause of causes) {
     const servers = federated.topologyServers;
     const r = federated.relationships.find((x) => x.holder.name === cause.holder)!;
     const relationship = `${r.holder.name} holds ${r.peerDomain}`;
-    const before = await test.step('every relationship fresh to start with', () => waitForVerdicts(kube, servers, (v) => v.verdict === 'fresh', 'all fresh', 30_000));
+    const before = await test.step('every relationship fresh to start with', () => waitUntilFresh(kube, servers));
     const broken = cause.break(r.spec);
     try {
       await test.step(`federation update at ${r.holder.name}: ${JSON.stringify(broken)}`, () => updateRelationship(kube, r.holder, broken));
