@@ -33,7 +33,7 @@ for (const cause of causes) {
     const broken = cause.break(r.spec);
     try {
       await test.step(`federation update at ${r.holder.name}: ${JSON.stringify(broken)}`, () => updateRelationship(kube, r.holder, broken));
-      // An updated relationship is polled at once (federation.ts H1); the verdict follows that poll.
+      // An updated relationship is polled with its new configuration at its next scheduled poll (federation.ts H1).
       const flagged = await test.step(`${relationship} judged not-refreshing`, () =>
         waitForVerdicts(kube, servers, (v) => (v.relationship === relationship ? v.verdict === 'not-refreshing' : true), `${relationship} not-refreshing`, (verdictFor(before, r.holder.name, r.peerDomain).timing.pollSeconds + slackSeconds) * 1000));
       await testInfo.attach('verdicts: broken.txt', { body: verdictTable(flagged) });
