@@ -7,7 +7,7 @@ import { test, expect } from '../../fixtures/index.ts';
 import { observeFederation, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { activateJwtAuthority, prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { federatedBundle, fetchJwtSvid, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
-import { jwtKids } from '../../fixtures/verify/bundle.ts';
+import { jwtKids, workloadJwtKids } from '../../fixtures/verify/bundle.ts';
 import { slackSeconds } from '../../fixtures/verify/federation.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 
@@ -37,7 +37,7 @@ test('a JWT key prepared at either peer reaches the other trust domain by itself
       secondsUntil(async () => jwtKids(await federatedBundle(kube, r.holder, r.peerDomain)).includes(kid), prepared, timing.copyLagSeconds, `${r.holder.name}'s copy of ${r.peerDomain} holds ${kid}, prepared at ${r.peer.name}`));
     const holder = workloadOf[r.holder.name]!;
     const workloadLag = await test.step(`${direction}: wait for ${kid} at ${holder.pod}'s Workload API`, () =>
-      secondsUntil(async () => jwtKids((await fetchJwtSvid(kube, holder, 'spire-conformance-probe')).bundles[`spiffe://${r.peerDomain}`] ?? { keys: [] }).includes(kid), prepared, timing.workloadLagSeconds, `${holder.pod} receives ${kid} in its ${r.peerDomain} JWT bundle`));
+      secondsUntil(async () => workloadJwtKids((await fetchJwtSvid(kube, holder, 'spire-conformance-probe')).bundles[`spiffe://${r.peerDomain}`] ?? { keys: [] }).includes(kid), prepared, timing.workloadLagSeconds, `${holder.pod} receives ${kid} in its ${r.peerDomain} JWT bundle`));
     testInfo.annotations.push({ type: 'measured', description: `${direction}: copy ${copyLag.toFixed(1)} s (bound ${timing.copyLagSeconds} s), holder's workloads ${workloadLag.toFixed(1)} s (bound ${timing.workloadLagSeconds.toFixed(1)} s), poll every ${timing.pollSeconds} s` });
     console.log(`[federated] ${direction}: key in copy after ${copyLag.toFixed(1)} s (bound ${timing.copyLagSeconds} s), at the holder's workload after ${workloadLag.toFixed(1)} s (bound ${timing.workloadLagSeconds.toFixed(1)} s)`);
 

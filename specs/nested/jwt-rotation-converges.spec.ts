@@ -5,7 +5,7 @@
 import { test, expect } from '../../fixtures/index.ts';
 import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { fetchJwtSvid, serverBundle } from '../../fixtures/spire/svids.ts';
-import { jwtKids } from '../../fixtures/verify/bundle.ts';
+import { jwtKids, workloadJwtKids } from '../../fixtures/verify/bundle.ts';
 
 test('a forced JWT rotation on nestedA converges across root, nestedA and nestedB', async ({ cluster, nested }, testInfo) => {
   const { kube } = cluster;
@@ -25,7 +25,7 @@ test('a forced JWT rotation on nestedA converges across root, nestedA and nested
   await test.step(`wait until a workload under nestedB receives kid ${kid}`, async () => {
     await expect.poll(async () => {
       const svid = await fetchJwtSvid(kube, nested.workloads.b, 'spire-conformance-rotation');
-      return jwtKids(svid.bundles[`spiffe://${nested.trustDomain}`] ?? { keys: [] });
+      return workloadJwtKids(svid.bundles[`spiffe://${nested.trustDomain}`] ?? { keys: [] });
     }, { message: `kids in workload-b's JWT bundle for ${nested.trustDomain}`, timeout: 120_000, intervals: [1000] }).toContain(kid);
   });
   const workloadMs = Date.now() - started;
