@@ -1,16 +1,17 @@
 // Proves the deployment refuses what it must refuse, each for the specific reason: a JWT-SVID for
 // one audience presented for another; a token with a flipped signature byte; a workload with no
-// registration entry; a certificate from a foreign CA, even one naming a real SPIFFE ID.
-import { errors } from 'jose';
+// registration entry; a certificate from a foreign CA naming a real SPIFFE ID, presented in mutual
+// TLS to a workload holding SPIRE's bundle; a JWT signed by a foreign key naming a real SPIFFE ID.
+import { errors, generateKeyPair, SignJWT } from 'jose';
 import { test, expect } from '../../fixtures/index.ts';
 import { busyboxPod } from '../../fixtures/kube/busybox.ts';
 import { waitForPods } from '../../fixtures/kube/wait.ts';
 import { spireAgentApi } from '../../fixtures/spire/cli.ts';
-import { fetchJwtSvid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { mutualTls } from '../../fixtures/spire/mtls.ts';
+import { fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
 import { makeUpstreamCa } from '../../fixtures/spire/upstream-ca.ts';
-import { x509Roots } from '../../fixtures/verify/bundle.ts';
+import { jwtKids } from '../../fixtures/verify/bundle.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
-import { fromBase64Der, x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';
 import { x509 } from '../../fixtures/verify/x509.ts';
 import { images } from '../../fixtures/versions.ts';
 
@@ -52,7 +53,8 @@ test('a workload without a registration entry receives no SVID', async ({ cluste
   expect(result.stderr + result.stdout).toMatch(/PermissionDenied|no identity issued/);
 });
 
-test('a certificate from a foreign CA does not chain, even naming a registered SPIFFE ID', async ({ cluster, nested }) => {
+/** A leaf for `spiffeId` signed by a CA of the suite's own making (not SPIRE's), and that CA. */
+async function forgedSvid(spiffeId: string) {
   const foreign = await makeUpstreamCa('upstream-authority.example.org', 1);
   const caCert = new x509.X509Certificate(foreign.certPem);
   const caKey = await crypto.subtle.importKey('pkcs8', x509.PemConverter.decodeFirst(foreign.keyPem), { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
@@ -61,9 +63,36 @@ test('a certificate from a foreign CA does not chain, even naming a registered S
     serialNumber: '0a', subject: 'CN=impostor', issuer: caCert.subject, notBefore: new Date(Date.now() - 60_000), notAfter: new Date(Date.now() + 3_600_000),
     signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' }, publicKey: leafKeys.publicKey, signingKey: caKey,
     extensions: [new x509.BasicConstraintsExtension(false, undefined, true), new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: nested.workloads.a.spiffeId }])],
+      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: spiffeId }])],
   });
-  const roots = x509Roots(await serverBundle(cluster.kube, nested.servers.nestedB)).map(fromBase64Der);
-  const violations = await x509SvidViolations([leaf, caCert], roots, nested.workloads.a.spiffeId);
-  expect(violations.join('\n'), 'the forged chain must be refused for not chaining to nestedB\'s roots').toMatch(/does not chain to any of the \d+ bundle roots/);
+  return { chain: [leaf, caCert], key: Buffer.from(await crypto.subtle.exportKey('pkcs8', leafKeys.privateKey)) };
+}
+
+test('a workload\'s mutual TLS peer refuses a certificate from a foreign CA naming a registered SPIFFE ID', async ({ cluster, nested }) => {
+  const forged = await forgedSvid(nested.workloads.a.spiffeId);
+  const b = await fetchX509Svid(cluster.kube, nested.workloads.b);
+  expect(b.bundle.length, 'workload-b received trust anchors from SPIRE').toBeGreaterThan(0);
+  // workload-b serves with the SVID and bundle SPIRE gave it, and expects workload-a: the impostor
+  // presents a foreign chain (its CA even has the real UpstreamAuthority CA's subject).
+  const result = await mutualTls(
+    { chain: b.chain, key: b.keyPkcs8Der, trust: b.bundle, expectPeer: nested.workloads.a.spiffeId },
+    { chain: forged.chain, key: forged.key, trust: b.bundle, expectPeer: nested.workloads.b.spiffeId },
+  ).catch((e: unknown) => e as Error);
+  expect(result, 'workload-b accepted a chain from a foreign CA').toBeInstanceOf(Error);
+  expect((result as Error).message).toMatch(/server side: server refused the client's certificate chain: (CERT_SIGNATURE_FAILURE|SELF_SIGNED_CERT_IN_CHAIN|UNABLE_TO_GET_ISSUER_CERT(_LOCALLY)?|UNABLE_TO_VERIFY_LEAF_SIGNATURE)/);
+});
+
+test('the agent refuses a JWT signed by a foreign key naming a registered SPIFFE ID, with an unknown kid and with a real one', async ({ cluster, nested }) => {
+  const audience = 'spire-conformance-foreign';
+  const bundle = await serverBundle(cluster.kube, nested.servers.nestedB);
+  const realKid = jwtKids(bundle)[0]!;
+  const { privateKey } = await generateKeyPair('ES256');
+  for (const kid of ['foreign-key', realKid]) {
+    const token = await new SignJWT({ sub: nested.workloads.a.spiffeId, aud: audience })
+      .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' }).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    const verdict = await validateJwtAtAgent(cluster.kube, nested.workloads.b, audience, token);
+    expect(verdict.exitCode, `nestedB-agent accepted a token signed by a foreign key (kid ${kid})`).not.toBe(0);
+    expect(verdict.stderr + verdict.stdout).toMatch(kid === realKid ? /error in cryptographic primitive/ : /not found|foreign-key/);
+    await expect(verifyJwtSvid(token, bundle, audience)).rejects.toBeInstanceOf(kid === realKid ? errors.JWSSignatureVerificationFailed : errors.JWKSNoMatchingKey);
+  }
 });
