@@ -22,7 +22,13 @@ test('a hostPID, hostNetwork DaemonSet pod reads the kubelet /pods with its serv
     await test.step('wait for the DaemonSet', () => waitForWorkload(kube, 'DaemonSet', scratch, 'agent', 60_000));
     const [pod] = (await kube.core.listNamespacedPod({ namespace: scratch, labelSelector: 'app=agent' })).items;
     const podName = pod!.metadata!.name!;
-    expect(pod!.spec?.hostNetwork && pod!.spec?.hostPID, 'the DaemonSet pod shares the host network and PID namespaces').toBe(true);
+    // What the node did with the request, not what the spec asked for: the pod has the node's
+    // address, and its PID 1 is the host's init, not the container's own command.
+    const node = await kube.core.readNode({ name: pod!.spec!.nodeName! });
+    const nodeIps = (node.status?.addresses ?? []).filter((a) => a.type === 'InternalIP').map((a) => a.address);
+    expect(nodeIps, `the DaemonSet pod runs in the host network: its IP ${pod!.status?.podIP} is the node's`).toContain(pod!.status?.podIP);
+    const init = await exec(kube, { namespace: scratch, pod: pod!.metadata!.name!, container: 'main' }, ['cat', '/proc/1/cmdline']);
+    expect(init.stdout.split('\0')[0], 'PID 1 seen from the pod (hostPID: the host\'s, not the container\'s tail)').not.toMatch(/tail|^$/);
     const read = await exec(kube, { namespace: scratch, pod: podName, container: 'main' }, ['cat', '/var/run/secrets/kubernetes.io/serviceaccount/token']);
     expect(read.exitCode, `reading the pod's service-account token: ${read.stderr}`).toBe(0);
     const token = read.stdout.trim();
