@@ -27,7 +27,6 @@ test('a JWT key prepared at either peer reaches the other trust domain by itself
   await testInfo.attach('federation verdicts before.txt', { body: verdictTable(before) });
   expect(before.verdicts.filter((v) => v.verdict !== 'fresh').map((v) => v.reason), 'every relationship is fresh to start with').toEqual([]);
 
-  const workloadOf = { [federated.servers.federated.name]: federated.workloads.f, [federated.servers.nestedC.name]: federated.workloads.c };
   await Promise.all(federated.relationships.map(async (r) => {
     const timing = verdictFor(before, r.holder.name, r.peerDomain).timing;
     const direction = `${r.peer.name} → ${r.holder.name}`;
@@ -35,7 +34,7 @@ test('a JWT key prepared at either peer reaches the other trust domain by itself
     const prepared = Date.now();
     const copyLag = await test.step(`${direction}: wait for ${kid} in ${r.holder.name}'s copy of ${r.peerDomain}`, () =>
       secondsUntil(async () => jwtKids(await federatedBundle(kube, r.holder, r.peerDomain)).includes(kid), prepared, timing.copyLagSeconds, `${r.holder.name}'s copy of ${r.peerDomain} holds ${kid}, prepared at ${r.peer.name}`));
-    const holder = workloadOf[r.holder.name]!;
+    const holder = federated.workloadUnder[r.holder.name]!;
     const workloadLag = await test.step(`${direction}: wait for ${kid} at ${holder.pod}'s Workload API`, () =>
       secondsUntil(async () => workloadJwtKids((await fetchJwtSvid(kube, holder, 'spire-conformance-probe')).bundles[`spiffe://${r.peerDomain}`] ?? { keys: [] }).includes(kid), prepared, timing.workloadLagSeconds, `${holder.pod} receives ${kid} in its ${r.peerDomain} JWT bundle`));
     testInfo.annotations.push({ type: 'measured', description: `${direction}: copy ${copyLag.toFixed(1)} s (bound ${timing.copyLagSeconds} s), holder's workloads ${workloadLag.toFixed(1)} s (bound ${timing.workloadLagSeconds.toFixed(1)} s), poll every ${timing.pollSeconds} s` });
@@ -44,7 +43,7 @@ test('a JWT key prepared at either peer reaches the other trust domain by itself
     await test.step(`${direction}: activate ${kid}; a token signed by it is accepted across`, async () => {
       await activateJwtAuthority(kube, r.peer, kid);
       const audience = `spire-conformance-refresh-${Date.now()}`;
-      const peerSide = workloadOf[r.peer.name]!;
+      const peerSide = federated.workloadUnder[r.peer.name]!;
       const svid = await fetchJwtSvid(kube, peerSide, audience);
       expect(decodeProtectedHeader(svid.token).kid, `a new token from ${peerSide.pod} is signed by the activated key`).toBe(kid);
       const verdict = await validateJwtAtAgent(kube, holder, audience, svid.token);
