@@ -6,11 +6,33 @@
  *   npx playwright test specs/nested    one module (deploys only what it needs)
  *   CLUSTER=kubeconfig npx playwright test   an existing cluster (KUBECONFIG, KUBE_CONTEXT)
  */
-import { defineConfig } from '@playwright/test';
+import { join } from 'node:path';
+import { defineConfig, type ReporterDescription } from '@playwright/test';
+import { repoRoot } from './fixtures/versions.ts';
+import { reportsRoot, runDirectory } from './reporter/run-folder.ts';
+
+/** Each run reports into reports/runs/<stamp>; reports/latest and reports/index.html open the newest. */
+const runDir = runDirectory(repoRoot);
+/** A CI matrix cell's name (e.g. kind-v1.33): tags its tests so merged reports tell cells apart. */
+const cell = process.env.SPIRE_K8S_CELL;
+// The command as typed, with the options that shape it: the front page's "reproduce with".
+process.env.SPIRE_K8S_COMMAND ??= [
+  ...['CLUSTER', 'KUBE_CONTEXT', 'KEEP', 'REUSE', 'UPSTREAM_CA_HOURS', 'SPIRE_K8S_CELL'].flatMap((n) => (process.env[n] ? [`${n}=${process.env[n]}`] : [])),
+  'npx playwright', ...process.argv.slice(2),
+].join(' ');
+
+const reporters: ReporterDescription[] = [
+  ['list', { printSteps: true }],
+  ['html', { outputFolder: join(runDir, 'html'), open: 'never', title: 'SPIRE conformance (front page: ../index.html)' }],
+  ['junit', { outputFile: join(runDir, 'junit.xml') }],
+  ['./reporter/front-page.ts', { publishTo: reportsRoot(repoRoot) }],
+  // CI cells hand their results to the report job, which merges them (merge-reports).
+  ...(cell ? [['blob', { outputDir: join(reportsRoot(repoRoot), 'blob'), fileName: `report-${cell}.zip` }] as ReporterDescription] : []),
+];
 
 export default defineConfig({
   testDir: './specs',
-  outputDir: './reports/test-results',
+  outputDir: join(runDir, 'test-results'),
   globalSetup: './fixtures/suite/global-setup.ts',
   // Deploys are shared by every test of a run; parallel workers would only compete for 2 cores.
   workers: 1,
@@ -20,11 +42,11 @@ export default defineConfig({
   // Module deploys happen inside the first test that needs them: budget for a cold deploy.
   timeout: 5 * 60_000,
   expect: { timeout: 30_000 },
-  reporter: [
-    ['list', { printSteps: true }],
-    ['html', { outputFolder: 'reports/html', open: 'never' }],
-    ['junit', { outputFile: 'reports/junit.xml' }],
-  ],
+  reporter: reporters,
+  ...(cell ? { tag: `@cell-${cell}` } : {}),
+  // Playwright's HTML report links back to the front page from its Metadata header.
+  captureGitInfo: { commit: false, diff: false },
+  metadata: { ci: { prTitle: 'Front page of this run: verdict, conformance matrix, topology, timelines', prHref: '../index.html', commitHash: '' } },
   projects: [
     { name: 'cluster', testDir: './specs/cluster' },
     { name: 'nested', testDir: './specs/nested' },

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local cluster needs (containerd, runc, CNI plugins, iptables,
-# busybox for the workload image) and the build tools. Idempotent: does nothing when all are there.
+# busybox for the workload image), the build tools, and Chromium for the report's browser self-test
+# (Debian's package, driven by Playwright through executablePath: no browser download).
+# Idempotent: does nothing when all are there.
 set -euo pipefail
-packages=(containerd runc containernetworking-plugins iptables conntrack busybox-static jq openssl curl kmod iproute2 gcc libc6-dev)
+packages=(containerd runc containernetworking-plugins iptables conntrack busybox-static jq openssl curl kmod iproute2 gcc libc6-dev chromium fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

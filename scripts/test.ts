@@ -4,9 +4,10 @@
  * Ends with a table of stages and one closing line of counts: "test: N passed, N failed, N skipped".
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../fixtures/versions.ts';
+import { runDirectory } from '../reporter/run-folder.ts';
 import { countNodeTest, countJunit, countPlaywrightSummary, type Counts } from './test-counts.ts';
 
 interface Stage {
@@ -18,19 +19,24 @@ interface Stage {
 }
 
 const cluster = process.env.CLUSTER || 'local';
-const junit = join(repoRoot, 'reports', 'junit.xml');
-const find = (dir: string) => ['bash', '-c', `exec npx tsx --test $(find ${dir} -name '*.test.ts' | sort)`];
+// The suite's run folder, chosen here so the later stages read this run's JUnit and front page.
+const suiteRun = runDirectory(repoRoot, { ...process.env, SPIRE_K8S_RUN_DIR: '' });
+const junit = join(suiteRun, 'junit.xml');
+const find = (dir: string, not = '') => ['bash', '-c', `exec npx tsx --test $(find ${dir} -name '*.test.ts' ${not} | sort)`];
 
 const stages: Stage[] = [
   { name: 'typecheck', command: ['npx', 'tsc', '--noEmit'] },
   { name: 'lint', command: ['npx', 'eslint', '.'] },
-  { name: 'unit', command: find('fixtures scripts'), counts: countNodeTest },
-  { name: 'self-tests', command: find('tests'), counts: countNodeTest },
+  { name: 'unit', command: find('fixtures scripts reporter'), counts: countNodeTest },
+  { name: 'self-tests', command: find('tests', '-not -path "tests/report/*"'), counts: countNodeTest },
   {
     name: 'conformance',
     command: ['npx', 'playwright', 'test', ...process.argv.slice(2)],
+    env: { SPIRE_K8S_RUN_DIR: suiteRun },
     counts: () => (existsSync(junit) ? countJunit(readFileSync(junit, 'utf8')) : undefined),
   },
+  // The report of the run above, opened in Chromium as a reviewer would.
+  { name: 'report', command: find('tests/report'), env: { SPIRE_K8S_SUITE_REPORT: suiteRun }, counts: countNodeTest },
 ];
 
 // The path kind and EKS users take, proven on this machine: the nested and federated modules again,
@@ -59,7 +65,6 @@ function run(stage: Stage): Promise<{ status: number; output: string; seconds: n
 const rows: string[] = [];
 const total: Counts = { passed: 0, failed: 0, skipped: 0 };
 let failed = false;
-rmSync(junit, { force: true });
 for (const stage of stages) {
   console.log(`\n=== ${stage.name}: ${stage.command.join(' ')}`);
   const result = await run(stage);

@@ -10,6 +10,7 @@ import { federatedBundle, fetchJwtSvid, validateJwtAtAgent } from '../../fixture
 import { jwtKids, workloadJwtKids } from '../../fixtures/verify/bundle.ts';
 import { slackSeconds } from '../../fixtures/verify/federation.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
+import { attachFact, recordFigure } from '../../fixtures/report/facts.ts';
 
 /** Polls `check` until it holds; returns the seconds from `since` to the first success. */
 async function secondsUntil(check: () => Promise<boolean>, since: number, boundSeconds: number, what: string): Promise<number> {
@@ -25,6 +26,7 @@ test('a JWT key prepared at either peer reaches the other trust domain by itself
   const { kube } = cluster;
   const before = await test.step('judge every relationship first', () => observeFederation(kube, federated.topologyServers));
   await testInfo.attach('federation verdicts before.txt', { body: verdictTable(before) });
+  await attachFact(testInfo, 'verdicts', 'as deployed', before.verdicts.map((v) => ({ holder: `${before.servers.find((s) => s.ref.name === v.holder)?.ref.namespace}/${v.holder}`, peerDomain: v.peerTrustDomain, verdict: v.verdict, reason: v.reason })));
   expect(before.verdicts.filter((v) => v.verdict !== 'fresh').map((v) => v.reason), 'every relationship is fresh to start with').toEqual([]);
 
   await Promise.all(federated.relationships.map(async (r) => {
@@ -37,7 +39,8 @@ test('a JWT key prepared at either peer reaches the other trust domain by itself
     const holder = federated.workloadUnder[r.holder.name]!;
     const workloadLag = await test.step(`${direction}: wait for ${kid} at ${holder.pod}'s Workload API`, () =>
       secondsUntil(async () => workloadJwtKids((await fetchJwtSvid(kube, holder, 'spire-conformance-probe')).bundles[`spiffe://${r.peerDomain}`] ?? { keys: [] }).includes(kid), prepared, timing.workloadLagSeconds, `${holder.pod} receives ${kid} in its ${r.peerDomain} JWT bundle`));
-    testInfo.annotations.push({ type: 'measured', description: `${direction}: copy ${copyLag.toFixed(1)} s (bound ${timing.copyLagSeconds} s), holder's workloads ${workloadLag.toFixed(1)} s (bound ${timing.workloadLagSeconds.toFixed(1)} s), poll every ${timing.pollSeconds} s` });
+    await recordFigure(testInfo, { group: 'federation refresh', name: `${direction}: copy`, seconds: copyLag, boundSeconds: timing.copyLagSeconds, boundSource: `H1: poll every ${timing.pollSeconds} s (refresh_hint ${timing.peerRefreshHintSeconds} s), + P1 cache` });
+    await recordFigure(testInfo, { group: 'federation refresh', name: `${direction}: holder's workloads`, seconds: workloadLag, boundSeconds: timing.workloadLagSeconds, boundSource: 'copy lag + A1 agent sync' });
     console.log(`[federated] ${direction}: key in copy after ${copyLag.toFixed(1)} s (bound ${timing.copyLagSeconds} s), at the holder's workload after ${workloadLag.toFixed(1)} s (bound ${timing.workloadLagSeconds.toFixed(1)} s)`);
 
     await test.step(`${direction}: activate ${kid}; a token signed by it is accepted across`, async () => {

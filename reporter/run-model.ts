@@ -1,0 +1,115 @@
+/**
+ * Pure: a run (or several CI cells merged) as a reviewer reads it: the verdict, each promise ×
+ * each cluster cell, the topology and figures the run observed, what it ran on, and setup errors.
+ */
+import { factTypes, type FactBodies, type Figure, type JudgedRelationship, type RunManifest } from '../fixtures/report/facts.ts';
+import { mergeTopologies, type Topology } from '../fixtures/topology/model.ts';
+
+export type Outcome = 'passed' | 'failed' | 'skipped' | 'not run';
+
+export interface TestRecord {
+  /** Playwright's test id (links into the HTML report). */
+  id: string;
+  /** project › file › title: the same promise in every cell. */
+  key: string;
+  project: string;
+  file: string;
+  title: string;
+  cell: string;
+  outcome: Outcome;
+  durationMs: number;
+  /** First line of each error, for the matrix and summary. */
+  errors: string[];
+  attachments: { name: string; contentType: string; body?: string }[];
+}
+
+/** A promise the suite makes: every test of the conformance projects, run or not. */
+export interface RequiredSpec {
+  key: string;
+  project: string;
+  file: string;
+  title: string;
+}
+
+export type Verdict = 'CONFORMANT' | 'NOT CONFORMANT' | 'NOT RUN';
+
+export interface MatrixRow {
+  spec: RequiredSpec;
+  /** By cell: the outcome and the test to link to. */
+  cells: Record<string, { outcome: Outcome; id?: string; durationMs?: number; error?: string }>;
+}
+
+export interface RunModel {
+  verdict: Verdict;
+  counts: Record<Outcome, number>;
+  required: number;
+  cells: string[];
+  matrix: MatrixRow[];
+  topology: Topology;
+  figures: (Figure & { cell: string })[];
+  manifests: Record<string, RunManifest>;
+  /** Errors outside any test (global setup, config): cause and fix as the terminal showed them. */
+  setupErrors: string[];
+  /** Why the required list may be incomplete, if it is. */
+  notes: string[];
+}
+
+const kindOf = Object.fromEntries(Object.entries(factTypes).map(([k, v]) => [v, k])) as Record<string, keyof FactBodies>;
+
+export function factsOf<K extends keyof FactBodies>(records: TestRecord[], kind: K): { body: FactBodies[K]; record: TestRecord }[] {
+  return records.flatMap((record) => record.attachments.filter((a) => kindOf[a.contentType] === kind && a.body !== undefined)
+    .flatMap((a) => {
+      try {
+        return [{ body: JSON.parse(a.body!) as FactBodies[K], record }];
+      } catch {
+        return [];
+      }
+    }));
+}
+
+function withVerdicts(topology: Topology, judged: JudgedRelationship[]): Topology {
+  return {
+    ...topology,
+    relationships: topology.relationships.map((r) => {
+      const j = judged.find((v) => v.holder === r.holder && v.peerDomain === r.peerDomain);
+      return j ? { ...r, verdict: { verdict: j.verdict, reason: j.reason } } : r;
+    }),
+  };
+}
+
+export function buildRunModel(records: TestRecord[], required: RequiredSpec[], setupErrors: string[], notes: string[] = []): RunModel {
+  const cells = [...new Set(records.map((r) => r.cell))].sort();
+  if (!cells.length) cells.push('this run');
+  // Tests that ran but are not in the required list (a spec added since the list was taken) still count.
+  const specs = new Map(required.map((s) => [s.key, s]));
+  for (const r of records) if (!specs.has(r.key)) specs.set(r.key, { key: r.key, project: r.project, file: r.file, title: r.title });
+  const matrix: MatrixRow[] = [...specs.values()].map((spec) => ({
+    spec,
+    cells: Object.fromEntries(cells.map((cell) => {
+      const r = records.find((x) => x.key === spec.key && x.cell === cell);
+      return [cell, r ? { outcome: r.outcome, id: r.id, durationMs: r.durationMs, ...(r.errors[0] ? { error: r.errors[0] } : {}) } : { outcome: 'not run' as Outcome }];
+    })),
+  }));
+  const counts: Record<Outcome, number> = { passed: 0, failed: 0, skipped: 0, 'not run': 0 };
+  for (const row of matrix) for (const c of Object.values(row.cells)) counts[c.outcome] += 1;
+  const ran = records.some((r) => r.outcome !== 'not run' && r.outcome !== 'skipped');
+  const verdict: Verdict = !ran ? 'NOT RUN' : counts.passed === matrix.length * cells.length ? 'CONFORMANT' : 'NOT CONFORMANT';
+  const topology = withVerdicts(mergeTopologies(factsOf(records, 'topology').map((f) => f.body)), factsOf(records, 'verdicts').flatMap((f) => f.body));
+  // A module's deploy figure is handed over by each worker that used it: keep one.
+  const figures = [...new Map(factsOf(records, 'figure').map((f) => ({ ...f.body, cell: f.record.cell }))
+    .map((f) => [`${f.cell} ${f.group} ${f.name} ${f.seconds}`, f] as const)).values()];
+  const manifests = Object.fromEntries(factsOf(records, 'manifest').map((f) => [f.record.cell, f.body]));
+  return { verdict, counts, required: matrix.length, cells, matrix, topology, figures, manifests, setupErrors, notes };
+}
+
+/** Why the verdict is what it is, in one line. */
+export function verdictReason(m: RunModel): string {
+  if (m.verdict === 'NOT RUN') return m.setupErrors.length ? 'the run stopped before any spec ran' : 'no spec ran';
+  if (m.verdict === 'CONFORMANT') return `all ${m.required} required specs passed${m.cells.length > 1 ? ` on each of ${m.cells.length} clusters` : ''}`;
+  const parts = [
+    m.counts.failed && `${m.counts.failed} failed`,
+    m.counts.skipped && `${m.counts.skipped} skipped`,
+    m.counts['not run'] && `${m.counts['not run']} not run`,
+  ].filter(Boolean);
+  return `${parts.join(', ')} of ${m.required * m.cells.length} required results (a required spec skipped or not run counts against the verdict)`;
+}
