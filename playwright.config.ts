@@ -21,6 +21,9 @@ process.env.SPIRE_K8S_COMMAND ??= [
   'npx playwright', ...process.argv.slice(2),
 ].join(' ');
 
+/** One project per module, in dependency order; merge-reports' config (reporter/) shares them. */
+export const suiteProjects = ['cluster', 'nested', 'oidc', 'federated'].map((name) => ({ name, testDir: join(repoRoot, 'specs', name) }));
+
 const reporters: ReporterDescription[] = [
   ['list', { printSteps: true }],
   ['html', { outputFolder: join(runDir, 'html'), open: 'never', title: 'SPIRE conformance (front page: ../index.html)' }],
@@ -47,10 +50,5 @@ export default defineConfig({
   // Playwright's HTML report links back to the front page from its Metadata header.
   captureGitInfo: { commit: false, diff: false },
   metadata: { ci: { prTitle: 'Front page of this run: verdict, conformance matrix, topology, timelines', prHref: '../index.html', commitHash: '' } },
-  projects: [
-    { name: 'cluster', testDir: './specs/cluster' },
-    { name: 'nested', testDir: './specs/nested' },
-    { name: 'oidc', testDir: './specs/oidc' },
-    { name: 'federated', testDir: './specs/federated' },
-  ],
+  projects: suiteProjects,
 });

@@ -63,6 +63,7 @@ export default class FrontPageReporter implements Reporter {
   onBegin(config: FullConfig, suite: Suite): void {
     this.config = config;
     this.suite = suite;
+    if (process.argv.includes('--list')) return;
     // Listed while the run goes on: a few seconds of Playwright loading the specs, in parallel.
     this.required = config.configFile
       ? listRequiredSpecs(config.configFile, config.rootDir).catch((e: Error) => e)
@@ -93,6 +94,8 @@ export default class FrontPageReporter implements Reporter {
   }
 
   async onEnd(result: FullResult): Promise<void> {
+    // `playwright test --list` runs reporters too: a listing is not a run.
+    if (process.argv.includes('--list')) return;
     const outputDir = this.options.outputDir ?? process.env.SPIRE_K8S_RUN_DIR;
     if (!outputDir) throw new Error('front-page reporter: no outputDir and no SPIRE_K8S_RUN_DIR (set by playwright.config.ts)');
     const records = this.suite.allTests().map((t) => this.record(t));
