@@ -64,7 +64,7 @@ function timelinesSection(figures: (Figure & { cell: string })[]): string {
 
 const style = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328}h1{font-size:20px}h2{font-size:17px;margin-top:28px}
 .verdict{display:inline-block;padding:6px 14px;border-radius:6px;font-weight:700;font-size:18px;color:#fff}.CONFORMANT{background:#1a7f37}.NOT-CONFORMANT{background:#cf222e}.NOT-RUN{background:#57606a}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}td.passed{background:#dafbe1}td.failed{background:#ffebe9}td.skipped,td.not-run{background:#fff8c5}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}td.passed{background:#dafbe1}td.failed{background:#ffebe9}td.skipped,td.not-run{background:#fff8c5}td.passed,td.failed,td.skipped,td.not-run{white-space:nowrap}
 pre{background:#f6f8fa;padding:8px;white-space:pre-wrap;max-width:1100px}small{color:#57606a}
 svg text{font:12px system-ui,sans-serif}svg .td{font-weight:700}svg .tdbox{fill:none;stroke:#d0d7de;stroke-dasharray:4 3}svg .node rect{fill:#fff;stroke:#57606a}svg .server rect{fill:#ddf4ff}svg .agent rect{fill:#f6f8fa}svg .oidc rect{fill:#fbefff}
 svg .name{font-weight:600}svg .detail,svg .edge-label{fill:#57606a;font-size:11px}svg line.upstream{stroke:#0969da;stroke-width:1.5}svg line.attests{stroke:#8c959f;stroke-dasharray:3 3}svg .federation{fill:none;stroke-width:2}svg .fed-label{font-weight:600}
