@@ -24,6 +24,12 @@ process.env.SPIRE_K8S_COMMAND ??= [
 /** One project per module, in dependency order; merge-reports' config (reporter/) shares them. */
 export const suiteProjects = ['cluster', 'nested', 'oidc', 'federated'].map((name) => ({ name, testDir: join(repoRoot, 'specs', name) }));
 
+// The read-only audit of a deployment the suite did not create exists only when asked for
+// (`--project audit`): a plain run never audits, an audit never deploys. Workers see the env.
+const argv = process.argv;
+if (argv.some((a, i) => a === '--project=audit' || (a === '--project' && argv[i + 1] === 'audit'))) process.env.SPIRE_K8S_AUDIT = '1';
+const auditProject = process.env.SPIRE_K8S_AUDIT === '1' ? [{ name: 'audit', testDir: join(repoRoot, 'specs', 'audit') }] : [];
+
 const reporters: ReporterDescription[] = [
   ['list', { printSteps: true }],
   ['html', { outputFolder: join(runDir, 'html'), open: 'never', title: 'SPIRE conformance (front page: ../index.html)' }],
@@ -50,5 +56,5 @@ export default defineConfig({
   // Playwright's HTML report links back to the front page from its Metadata header.
   captureGitInfo: { commit: false, diff: false },
   metadata: { ci: { prTitle: 'Front page of this run: verdict, conformance matrix, topology, timelines', prHref: '../index.html', commitHash: '' } },
-  projects: suiteProjects,
+  projects: [...suiteProjects, ...auditProject],
 });

@@ -15,7 +15,7 @@ export interface PageContext {
   generatedAt: string;
 }
 
-const mark: Record<Outcome, string> = { passed: '✔ passed', failed: '✘ failed', skipped: '– skipped', 'not run': '· not run' };
+const mark: Record<Outcome, string> = { passed: '✔ passed', failed: '✘ failed', skipped: '– skipped', 'not run': '· not run', 'n/a': '○ n/a' };
 
 export const testLink = (ctx: PageContext, id: string) => `${ctx.htmlReport}#?testId=${encodeURIComponent(id)}`;
 
@@ -42,7 +42,7 @@ function matrixSection(m: RunModel, ctx: PageContext): string {
   const rows = m.matrix.map((r) => `<tr data-spec="${esc(r.spec.key)}"><td>${esc(r.spec.project)}</td><td>${esc(r.spec.file)} › ${esc(r.spec.title)}</td>${m.cells.map((c) => {
     const cell = r.cells[c]!;
     const text = mark[cell.outcome] + (cell.durationMs !== undefined && cell.outcome !== 'not run' ? ` <small>${(cell.durationMs / 1000).toFixed(1)} s</small>` : '');
-    return `<td class="${cell.outcome.replace(' ', '-')}" data-cell="${esc(c)}">${cell.id ? `<a href="${esc(testLink(ctx, cell.id))}">${text}</a>` : text}</td>`;
+    return `<td class="${cell.outcome.replace(' ', '-').replace('/', '')}" data-cell="${esc(c)}">${cell.id ? `<a href="${esc(testLink(ctx, cell.id))}">${text}</a>` : text}</td>`;
   }).join('')}</tr>`).join('');
   return `<section id="matrix"><h2>Conformance matrix</h2><table class="matrix">${head}${rows}</table></section>`;
 }
@@ -64,7 +64,7 @@ function timelinesSection(figures: (Figure & { cell: string })[]): string {
 
 const style = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328}h1{font-size:20px}h2{font-size:17px;margin-top:28px}
 .verdict{display:inline-block;padding:6px 14px;border-radius:6px;font-weight:700;font-size:18px;color:#fff}.CONFORMANT{background:#1a7f37}.NOT-CONFORMANT{background:#cf222e}.NOT-RUN{background:#57606a}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}td.passed{background:#dafbe1}td.failed{background:#ffebe9}td.skipped,td.not-run{background:#fff8c5}td.passed,td.failed,td.skipped,td.not-run{white-space:nowrap}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}td.passed{background:#dafbe1}td.failed{background:#ffebe9}td.skipped,td.not-run{background:#fff8c5}td.passed,td.failed,td.skipped,td.not-run,td.na{white-space:nowrap}
 pre{background:#f6f8fa;padding:8px;white-space:pre-wrap;max-width:1100px}small{color:#57606a}
 svg text{font:12px system-ui,sans-serif}svg .td{font-weight:700}svg .tdbox{fill:none;stroke:#d0d7de;stroke-dasharray:4 3}svg .node rect{fill:#fff;stroke:#57606a}svg .server rect{fill:#ddf4ff}svg .agent rect{fill:#f6f8fa}svg .oidc rect{fill:#fbefff}
 svg .name{font-weight:600}svg .detail,svg .edge-label{fill:#57606a;font-size:11px}svg line.upstream{stroke:#0969da;stroke-width:1.5}svg line.attests{stroke:#8c959f;stroke-dasharray:3 3}svg .federation{fill:none;stroke-width:2}svg .fed-label{font-weight:600}
@@ -78,7 +78,7 @@ export function renderFrontPage(m: RunModel, ctx: PageContext): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPIRE conformance: ${esc(m.verdict)}</title><style>${style}</style></head><body>
 <h1>SPIRE on Kubernetes: conformance run</h1>
 <p><span class="verdict ${m.verdict.replace(' ', '-')}" data-testid="verdict">${esc(m.verdict)}</span> <span data-testid="verdict-reason">${esc(verdictReason(m))}</span></p>
-<p>${m.counts.passed} passed · ${m.counts.failed} failed · ${m.counts.skipped} skipped · ${m.counts['not run']} not run, of ${m.required} required specs × ${m.cells.length} cell(s). <a href="${esc(ctx.htmlReport)}" data-testid="html-report">Playwright's full report →</a></p>
+<p>${m.counts.passed} passed · ${m.counts.failed} failed · ${m.counts.skipped} skipped · ${m.counts['not run']} not run${m.counts['n/a'] ? ` · ${m.counts['n/a']} not applicable` : ''}, of ${m.required} required specs × ${m.cells.length} cell(s). <a href="${esc(ctx.htmlReport)}" data-testid="html-report">Playwright's full report →</a></p>
 ${m.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}
 ${setup}${failuresSection(m, ctx)}${topology}${matrixSection(m, ctx)}${timelinesSection(m.figures)}
 <section id="musts"><h2>SPIFFE MUST coverage</h2><p>Not counted yet: the suite has no MUST catalogue to count against.</p></section>

@@ -6,7 +6,7 @@
 import { verdictReason, type RunModel } from './run-model.ts';
 
 const maxBytes = 100_000;
-const cellMark = { passed: '✅', failed: '❌', skipped: '⏭️', 'not run': '⚪' } as const;
+const cellMark = { passed: '✅', failed: '❌', skipped: '⏭️', 'not run': '⚪', 'n/a': '➖' } as const;
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 300);
 
 export function renderSummary(m: RunModel): string {
@@ -15,12 +15,12 @@ export function renderSummary(m: RunModel): string {
   lines.push(`| project | ${m.cells.join(' | ')} |`, `|---|${m.cells.map(() => '---').join('|')}|`);
   for (const project of [...new Set(m.matrix.map((r) => r.spec.project))]) {
     const rows = m.matrix.filter((r) => r.spec.project === project);
-    lines.push(`| ${project} | ${m.cells.map((c) => (['passed', 'failed', 'skipped', 'not run'] as const).map((o) => {
+    lines.push(`| ${project} | ${m.cells.map((c) => (['passed', 'failed', 'skipped', 'not run', 'n/a'] as const).map((o) => {
       const n = rows.filter((r) => r.cells[c]!.outcome === o).length;
       return n ? `${cellMark[o]} ${n}` : '';
     }).filter(Boolean).join(' ')).join(' | ')} |`);
   }
-  const problems = m.matrix.flatMap((r) => Object.entries(r.cells).filter(([, c]) => c.outcome !== 'passed').map(([cell, c]) => `| ${cellMark[c.outcome]} ${c.outcome} | ${cell} | ${oneLine(`${r.spec.file} › ${r.spec.title}`)} | ${oneLine(c.error ?? '')} |`));
+  const problems = m.matrix.flatMap((r) => Object.entries(r.cells).filter(([, c]) => c.outcome !== 'passed' && c.outcome !== 'n/a').map(([cell, c]) => `| ${cellMark[c.outcome]} ${c.outcome} | ${cell} | ${oneLine(`${r.spec.file} › ${r.spec.title}`)} | ${oneLine(c.error ?? '')} |`));
   if (problems.length && m.verdict !== 'NOT RUN') lines.push('', '### Not passed', '', '| outcome | cell | spec | first error |', '|---|---|---|---|', ...problems);
   if (m.figures.length) {
     lines.push('', '### Measured', '', '| what | cell | seconds | bound |', '|---|---|---|---|');

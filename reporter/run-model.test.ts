@@ -20,10 +20,15 @@ describe('the verdict', () => {
   it('counts a skipped or unselected required spec against it, apart from failures', () => {
     const skipped = buildRunModel([rec(a, 'passed'), rec(b, 'skipped')], [a, b], []);
     assert.equal(skipped.verdict, 'NOT CONFORMANT');
-    assert.deepEqual(skipped.counts, { passed: 1, failed: 0, skipped: 1, 'not run': 0 });
+    assert.deepEqual(skipped.counts, { passed: 1, failed: 0, skipped: 1, 'not run': 0, 'n/a': 0 });
     const narrowed = buildRunModel([rec(a, 'passed')], [a, b], []);
     assert.equal(narrowed.verdict, 'NOT CONFORMANT');
     assert.match(verdictReason(narrowed), /^1 not run of 2 required results/);
+  });
+  it('does not count a check the audited deployment has nothing for (n/a) against it', () => {
+    const m = buildRunModel([rec(a, 'passed'), rec(b, 'n/a')], [a, b], []);
+    assert.equal(m.verdict, 'CONFORMANT');
+    assert.equal(verdictReason(m), 'all 2 required specs passed (1 not applicable to this deployment)');
   });
   it('needs every cell: a spec failing on one cluster fails the matrix', () => {
     const m = buildRunModel([rec(a, 'passed', 'kind'), rec(a, 'failed', 'k3s')], [a], []);

@@ -1,0 +1,172 @@
+/**
+ * The topology as an operator's tool (`npm run topology -- <command>`):
+ *
+ *   up MODULE                      deploy it and what it stands on (nested first), reusing a healthy deployment
+ *   down MODULE [--with-dependents] | down --all
+ *   status                         each module: fingerprint, health, age, trust domains and JWT kids
+ *   audit [audit.yaml]             the read-only audit (npx playwright test --project audit)
+ *
+ * Modules `up` deploys are kept: spec runs reuse them and never remove them. The cluster is the
+ * running local one (CLUSTER=local, the default) or CLUSTER=kubeconfig; a disposable k3s would die
+ * with this command, so it is refused.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { localCluster, localClusterRunning } from '../fixtures/cluster/local.ts';
+import { kubeconfigCluster } from '../fixtures/cluster/kubeconfig.ts';
+import type { ClusterHandle } from '../fixtures/cluster/provider.ts';
+import { clients, loadKubeConfig } from '../fixtures/kube/client.ts';
+import { dependentsOf, isModuleName, moduleNames, modules, withDependencies, type ModuleName } from '../fixtures/modules/catalog.ts';
+import { ensureModule, markerName, readMarkerAt, type ModuleContext } from '../fixtures/modules/module.ts';
+import { removeObjects } from '../fixtures/modules/teardown.ts';
+import type { FederatedDeployment } from '../fixtures/modules/federated.ts';
+import type { NestedDeployment } from '../fixtures/modules/nested.ts';
+import type { OidcDeployment } from '../fixtures/modules/oidc.ts';
+import { serverBundle } from '../fixtures/spire/svids.ts';
+import { agentBin, serverBin, serverContainer, serverPodName, workloadSocket, type ServerRef } from '../fixtures/spire/cli.ts';
+import { SetupError } from '../fixtures/suite/errors.ts';
+import { readOptions, type SuiteOptions } from '../fixtures/suite/options.ts';
+import { jwtKids } from '../fixtures/verify/bundle.ts';
+import { readServer } from '../fixtures/topology/read-server.ts';
+import { repoRoot } from '../fixtures/versions.ts';
+import { isNotFound } from '../fixtures/kube/apply.ts';
+
+const usage = `usage: npm run topology -- up <${moduleNames.join('|')}>
+       npm run topology -- down <${moduleNames.join('|')}> [--with-dependents] | down --all
+       npm run topology -- status
+       npm run topology -- audit [audit.yaml]`;
+
+async function operatorCluster(options: SuiteOptions, boot: boolean): Promise<ClusterHandle> {
+  if (options.cluster === 'k3s') throw new SetupError('topology commands need a cluster that outlives them: CLUSTER=local (npm run cluster:up) or CLUSTER=kubeconfig, not a disposable k3s.');
+  if (options.cluster === 'kubeconfig') return kubeconfigCluster(options);
+  if (boot) return localCluster({ ...options, keep: true });
+  const path = await localClusterRunning();
+  if (!path) throw new SetupError('no local cluster is running: start it with `npm run cluster:up` (or `topology up`, which boots it), or target another with CLUSTER=kubeconfig.');
+  return { kind: 'local', kubeconfigPath: path, context: undefined, description: 'local cluster', stop: async () => {} };
+}
+
+function context(cluster: ClusterHandle, options: SuiteOptions): ModuleContext {
+  const runId = `topology-${new Date().toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+  const dir = join(repoRoot, 'reports', '.runs');
+  mkdirSync(dir, { recursive: true });
+  return {
+    kube: clients(loadKubeConfig(cluster.kubeconfigPath, cluster.context)),
+    options,
+    run: { runId, cluster: cluster.kind, kubeconfigPath: cluster.kubeconfigPath, context: cluster.context, description: cluster.description, ledgerPath: join(dir, `${runId}.ledger.jsonl`) },
+    log: (line) => console.log(`  ${line}`),
+  };
+}
+
+const serverLine = (s: ServerRef) => `${s.name.padEnd(18)} kubectl -n ${s.namespace} exec ${serverPodName(s)} -c ${serverContainer(s)} -- ${serverBin} bundle show`;
+const workloadLine = (w: { pod: string; namespace: string; container: string }) => `${w.pod.padEnd(18)} kubectl -n ${w.namespace} exec ${w.pod} -c ${w.container} -- ${agentBin} api fetch x509 -socketPath ${workloadSocket}`;
+
+/** How to reach what a module deployed, as commands to paste. */
+function reach(name: ModuleName, deployment: unknown): string[] {
+  if (name === 'nested') {
+    const d = deployment as NestedDeployment;
+    return [...Object.values(d.servers).map(serverLine), ...Object.values(d.workloads).map(workloadLine)];
+  }
+  if (name === 'federated') {
+    const d = deployment as FederatedDeployment;
+    return [...Object.values(d.servers).map(serverLine), ...Object.values(d.workloads).map(workloadLine)];
+  }
+  const d = deployment as OidcDeployment;
+  return [`${d.service.padEnd(18)} kubectl -n ${d.namespace} port-forward pod/${d.pod} 8080:${d.podPort} & curl -H 'Host: ${d.domain}' http://localhost:8080/keys`];
+}
+
+async function up(name: ModuleName, options: SuiteOptions): Promise<void> {
+  const cluster = await operatorCluster(options, true);
+  const ctx = context(cluster, options);
+  console.log(`cluster: ${cluster.description}\nexport KUBECONFIG=${cluster.kubeconfigPath}`);
+  for (const m of withDependencies(name)) {
+    console.log(`[${m}]`);
+    const deployment = await ensureModule({ ...ctx, log: (l) => console.log(`[${m}] ${l}`) }, modules[m], 0, 'topology');
+    for (const line of reach(m, deployment)) console.log(`  ${line}`);
+  }
+}
+
+async function remove(ctx: ModuleContext, name: ModuleName): Promise<void> {
+  const def = modules[name];
+  const marker = await readMarkerAt(ctx, def);
+  if (!marker) {
+    console.log(`${name}: not deployed`);
+    return;
+  }
+  const started = Date.now();
+  const problems = await removeObjects(ctx.kube, marker.objects);
+  try {
+    await ctx.kube.core.deleteNamespacedConfigMap({ name: markerName(name), namespace: def.namespace(ctx.options) });
+  } catch (error) {
+    if (!isNotFound(error)) problems.push(`marker ConfigMap: ${(error as Error).message}`);
+  }
+  if (problems.length) throw new Error(`${name}: removal incomplete:\n  ${problems.join('\n  ')}`);
+  console.log(`${name}: removed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+}
+
+async function down(args: string[], options: SuiteOptions): Promise<void> {
+  const ctx = context(await operatorCluster(options, false), options);
+  const all = args.includes('--all');
+  const name = args.find((a) => !a.startsWith('--'));
+  if (!all && (!name || !isModuleName(name))) throw new SetupError(`down needs a module (${moduleNames.join(', ')}) or --all\n${usage}`);
+  const deployed = new Set<ModuleName>();
+  for (const m of moduleNames) if (await readMarkerAt(ctx, modules[m])) deployed.add(m);
+  let targets: ModuleName[];
+  if (all) targets = [...moduleNames];
+  else {
+    const above = dependentsOf(name as ModuleName).filter((d) => deployed.has(d));
+    if (above.length && !args.includes('--with-dependents')) {
+      throw new SetupError(`${name} is under ${above.join(' and ')}, which are deployed: remove them first, or run \`npm run topology -- down ${name} --with-dependents\`.`);
+    }
+    targets = [...above, name as ModuleName];
+  }
+  // Dependents first: oidc and federated stand on nested.
+  for (const m of [...targets].sort((a, b) => moduleNames.indexOf(b) - moduleNames.indexOf(a))) await remove(ctx, m);
+}
+
+async function status(options: SuiteOptions): Promise<void> {
+  const cluster = await operatorCluster(options, false);
+  const ctx = context(cluster, options);
+  console.log(`cluster: ${cluster.kubeconfigPath}`);
+  for (const m of moduleNames) {
+    const def = modules[m];
+    const marker = await readMarkerAt(ctx, def);
+    if (!marker) {
+      console.log(`${m.padEnd(10)} not deployed`);
+      continue;
+    }
+    const current = marker.fingerprint === def.fingerprint(ctx) ? 'current' : 'outdated (manifests or deployer changed since)';
+    const healthy = await def.healthy(ctx);
+    const age = marker.since ? `${Math.round((Date.now() - marker.since.getTime()) / 60_000)} min` : '?';
+    const owner = marker.owner === 'topology' ? 'kept (topology up)' : `run ${marker.runId}${options.keep ? '' : ' (removed when that run ends)'}`;
+    console.log(`${m.padEnd(10)} ${healthy ? 'healthy' : 'UNHEALTHY'}, ${current}, age ${age}, ${owner}`);
+    if (!healthy) continue;
+    const deployment = (await def.connect(ctx)) as Partial<NestedDeployment & FederatedDeployment>;
+    for (const s of Object.values(deployment.servers ?? {})) {
+      const [bundle, state] = await Promise.all([serverBundle(ctx.kube, s), readServer(ctx.kube, s)]);
+      console.log(`  ${s.name.padEnd(18)} ${state.config.trustDomain.padEnd(14)} ${jwtKids(bundle).length} JWT kids`);
+    }
+  }
+}
+
+function audit(args: string[]): number {
+  const file = args.find((a) => !a.startsWith('--'));
+  const run = spawnSync('npx', ['playwright', 'test', '--project', 'audit'], { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...(file ? { AUDIT_FILE: file } : {}) } });
+  return run.status ?? 1;
+}
+
+const [command, ...args] = process.argv.slice(2);
+try {
+  const options = readOptions();
+  if (command === 'up') {
+    const name = args[0];
+    if (!name || !isModuleName(name)) throw new SetupError(`up needs a module: ${moduleNames.join(', ')}\n${usage}`);
+    await up(name, options);
+  } else if (command === 'down') await down(args, options);
+  else if (command === 'status') await status(options);
+  else if (command === 'audit') process.exitCode = audit(args);
+  else throw new SetupError(`${command ? `unknown command ${command}` : 'no command'}\n${usage}`);
+} catch (error) {
+  console.error(error instanceof SetupError ? error.message : error);
+  process.exitCode = 1;
+}
