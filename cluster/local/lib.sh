@@ -29,7 +29,7 @@ API_PORT=6443
 
 # Host directories the SPIRE manifests' agents create (hostPath, DirectoryOrCreate) for their
 # Workload API sockets; the node owns them, so cluster:down removes them.
-AGENT_SOCKET_DIRS=(/run/spire/root-agent /run/spire/nesteda-agent /run/spire/nestedb-agent /run/spire/nestedc-agent /run/spire/federated-agent)
+AGENT_SOCKET_DIRS=(/run/spire/root-agent /run/spire/nesteda-agent /run/spire/nestedb-agent /run/spire/nestedc-agent /run/spire/federated-agent /run/spire/identity-audit-node)
 
 # The cgroup parent of everything the kubelet runs (its cgroupRoot), under every v1 controller:
 # teardown kills and removes only what lives there, never another node's kubepods.
