@@ -4,22 +4,17 @@
 // the label removes its registration entry.
 import * as k8s from '@kubernetes/client-node';
 import { test, expect } from '../../fixtures/index.ts';
-import { busyboxPod } from '../../fixtures/kube/busybox.ts';
 import { waitForPods } from '../../fixtures/kube/wait.ts';
+import { agentClientPod } from '../../fixtures/spire/agent-client-pod.ts';
+import { observeAgent } from '../../fixtures/topology/observe.ts';
 import { spireAgentApi, spireServer } from '../../fixtures/spire/cli.ts';
-import { images } from '../../fixtures/versions.ts';
 
 test('a pod labelled spiffe.io/spiffe-id gets the templated SVID, and loses its entry with the label', async ({ cluster, federated, scratch }) => {
   const { kube } = cluster;
   const sa = 'registrar-probe';
   const expectedId = `spiffe://${federated.domains.example}/registrar/ns/${scratch}/sa/${sa}`;
   await kube.core.createNamespacedServiceAccount({ namespace: scratch, body: { metadata: { name: sa } } });
-  const pod = busyboxPod('labelled', '', {
-    restartPolicy: 'Always',
-    serviceAccountName: sa,
-    containers: [{ name: 'main', image: images.spireAgent, command: ['/opt/spire/bin/spire-agent', 'api', 'watch', '-socketPath', '/run/spire/sockets/agent.sock'], volumeMounts: [{ name: 'sockets', mountPath: '/run/spire/sockets', readOnly: true }] }],
-    volumes: [{ name: 'sockets', hostPath: { path: '/run/spire/nestedc-agent', type: 'Directory' } }],
-  }, { 'spiffe.io/spiffe-id': 'true' });
+  const pod = agentClientPod('labelled', await observeAgent(kube, federated.namespace, 'nestedc-agent'), { serviceAccountName: sa, labels: { 'spiffe.io/spiffe-id': 'true' } });
   await kube.core.createNamespacedPod({ namespace: scratch, body: pod });
   await waitForPods(kube, { namespace: scratch, name: 'labelled' }, 'Ready', 60_000);
   const target = { namespace: scratch, pod: 'labelled', container: 'main' };

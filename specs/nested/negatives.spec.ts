@@ -4,8 +4,9 @@
 // TLS to a workload holding SPIRE's bundle; a JWT signed by a foreign key naming a real SPIFFE ID.
 import { errors, generateKeyPair, SignJWT } from 'jose';
 import { test, expect } from '../../fixtures/index.ts';
-import { busyboxPod } from '../../fixtures/kube/busybox.ts';
 import { waitForPods } from '../../fixtures/kube/wait.ts';
+import { agentClientPod } from '../../fixtures/spire/agent-client-pod.ts';
+import { observeAgent } from '../../fixtures/topology/observe.ts';
 import { spireAgentApi } from '../../fixtures/spire/cli.ts';
 import { mutualTls } from '../../fixtures/spire/mtls.ts';
 import { fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
@@ -13,7 +14,6 @@ import { makeUpstreamCa } from '../../fixtures/spire/upstream-ca.ts';
 import { jwtKids } from '../../fixtures/verify/bundle.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { x509 } from '../../fixtures/verify/x509.ts';
-import { images } from '../../fixtures/versions.ts';
 
 test('a JWT-SVID for audience X is rejected for audience Y', async ({ cluster, nested }) => {
   const svid = await fetchJwtSvid(cluster.kube, nested.workloads.a, 'audience-x');
@@ -41,12 +41,8 @@ test('a JWT-SVID with one flipped signature byte is rejected', async ({ cluster,
   await expect(verifyJwtSvid(forged, bundle, 'spire-conformance-tamper')).rejects.toBeInstanceOf(errors.JWSSignatureVerificationFailed);
 });
 
-test('a workload without a registration entry receives no SVID', async ({ cluster, scratch }) => {
-  const pod = busyboxPod('unregistered', '', {
-    restartPolicy: 'Always',
-    containers: [{ name: 'main', image: images.spireAgent, command: ['/opt/spire/bin/spire-agent', 'api', 'watch', '-socketPath', '/run/spire/sockets/agent.sock'], volumeMounts: [{ name: 'sockets', mountPath: '/run/spire/sockets', readOnly: true }] }],
-    volumes: [{ name: 'sockets', hostPath: { path: '/run/spire/nesteda-agent', type: 'Directory' } }],
-  });
+test('a workload without a registration entry receives no SVID', async ({ cluster, nested, scratch }) => {
+  const pod = agentClientPod('unregistered', await observeAgent(cluster.kube, nested.namespace, 'nesteda-agent'));
   await cluster.kube.core.createNamespacedPod({ namespace: scratch, body: pod });
   await waitForPods(cluster.kube, { namespace: scratch, name: 'unregistered' }, 'Ready', 60_000);
   const result = await spireAgentApi(cluster.kube, { namespace: scratch, pod: 'unregistered', container: 'main' }, ['fetch', 'x509', '-timeout', '5s']);
