@@ -12,7 +12,7 @@ import { clients, loadKubeConfig } from '../fixtures/kube/client.ts';
 import { observeFederation, waitUntilFresh } from '../fixtures/spire/federation-state.ts';
 import { activateJwtAuthority, prepareJwtAuthority } from '../fixtures/spire/rotation.ts';
 import { federatedBundle } from '../fixtures/spire/svids.ts';
-import { discoverServers } from '../fixtures/topology/discover-servers.ts';
+import { discoverServers } from '../fixtures/audit/resolve.ts';
 import { jwtKids } from '../fixtures/verify/bundle.ts';
 
 const kube = clients(loadKubeConfig(process.env.KUBECONFIG ?? '/var/lib/spire-k8s-local/admin.kubeconfig', process.env.KUBE_CONTEXT));

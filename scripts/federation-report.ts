@@ -1,6 +1,6 @@
 /**
- * The federation detector on its own, against any cluster where SPIRE servers run as StatefulSets
- * (the suite's topology or the same shape): one verdict per relationship, both directions, with
+ * The federation detector on its own, read-only, against any cluster running SPIRE servers (found
+ * by what their pods run, in one namespace): one verdict per relationship, both directions, with
  * the figures behind it. Exits 1 when a relationship is stale or not refreshing, or cannot be
  * judged; at-risk is reported and exits 0 (nothing is wrong yet).
  *
@@ -15,7 +15,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { clients, ensureReachable, loadKubeConfig } from '../fixtures/kube/client.ts';
 import { observeFederation } from '../fixtures/spire/federation-state.ts';
-import { discoverServers } from '../fixtures/topology/discover-servers.ts';
+import { discoverServers } from '../fixtures/audit/resolve.ts';
+import { readOnlyKube } from '../fixtures/audit/read-only.ts';
 import { formatSeconds } from '../fixtures/topology/go-duration.ts';
 
 const { values } = parseArgs({ options: { namespace: { type: 'string', default: 'spire' }, json: { type: 'boolean', default: false } } });
@@ -23,10 +24,9 @@ const local = '/var/lib/spire-k8s-local/admin.kubeconfig';
 const path = process.env.KUBECONFIG || (existsSync(local) ? local : join(homedir(), '.kube', 'config'));
 
 try {
-  const kube = clients(loadKubeConfig(path, process.env.KUBE_CONTEXT || undefined));
+  const kube = readOnlyKube(clients(loadKubeConfig(path, process.env.KUBE_CONTEXT || undefined)));
   await ensureReachable(kube);
   const servers = await discoverServers(kube, values.namespace);
-  if (servers.length === 0) throw new Error(`no SPIRE server StatefulSet in namespace ${values.namespace} (${kube.server}): pass --namespace`);
   const o = await observeFederation(kube, servers);
   if (values.json) console.log(JSON.stringify({ at: o.at, verdicts: o.verdicts, problems: o.problems }, null, 2));
   else {
