@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the local cluster needs (containerd, runc, CNI plugins, iptables,
 # busybox for the workload image), the build tools, and Chromium for the report's browser self-test
-# (Debian's package, driven by Playwright through executablePath: no browser download).
+# (Debian's package, driven by Playwright through executablePath: no browser download), and
+# shellcheck, which actionlint runs on the workflow's scripts.
 # Idempotent: does nothing when all are there.
 set -euo pipefail
-packages=(containerd runc containernetworking-plugins iptables conntrack busybox-static jq openssl curl kmod iproute2 gcc libc6-dev chromium fonts-dejavu-core)
+packages=(containerd runc containernetworking-plugins iptables conntrack busybox-static jq openssl curl kmod iproute2 gcc libc6-dev chromium fonts-dejavu-core shellcheck)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

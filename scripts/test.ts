@@ -27,6 +27,8 @@ const find = (dir: string, not = '') => ['bash', '-c', `exec npx tsx --test $(fi
 const stages: Stage[] = [
   { name: 'typecheck', command: ['npx', 'tsc', '--noEmit'] },
   { name: 'lint', command: ['npx', 'eslint', '.'] },
+  // The CI workflow, checked by actionlint (installed into .tools/bin by .ci/run, pinned in versions.env).
+  { name: 'actionlint', command: ['bash', '-c', 'bin=.tools/bin/actionlint; [ -x "$bin" ] || bin=$(command -v actionlint) || { echo "actionlint is not installed: GOBIN=$PWD/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(grep ^ACTIONLINT_VERSION= versions.env | cut -d= -f2)"; exit 1; }; exec "$bin"'] },
   { name: 'unit', command: find('fixtures scripts reporter'), counts: countNodeTest },
   { name: 'self-tests', command: find('tests', '-not -path "tests/report/*"'), counts: countNodeTest },
   {
