@@ -1,0 +1,82 @@
+// Preflight on a real cluster made to lack what the topology needs: the run stops in seconds with
+// one line naming the cause and the fix, before anything is created. Needs the local cluster (or
+// CLUSTER=kubeconfig with admin rights); every change made here is undone whatever happened.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as k8s from '@kubernetes/client-node';
+import { localClusterRunning } from '../../fixtures/cluster/local.ts';
+import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
+import { repoRoot } from '../../fixtures/versions.ts';
+
+const scratch = mkdtempSync(join(tmpdir(), 'spire-k8s-preflight-'));
+const probeNamespace = 'spire-k8s-preflight-probe';
+let kube: Kube;
+let adminKubeconfig: string;
+
+function run(kubeconfig: string): { status: number | null; output: string; ms: number } {
+  const started = Date.now();
+  const r = spawnSync('npx', ['playwright', 'test', 'specs/cluster', '--reporter=line', '--output', join(scratch, 'out')], {
+    cwd: repoRoot, encoding: 'utf8', timeout: 60_000,
+    env: { ...process.env, CLUSTER: 'kubeconfig', KUBECONFIG: kubeconfig, KUBE_CONTEXT: '', SPIRE_K8S_REPORTS: join(scratch, 'reports') },
+  });
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, ms: Date.now() - started };
+}
+
+before(async () => {
+  adminKubeconfig = process.env.CLUSTER === 'kubeconfig' ? process.env.KUBECONFIG! : (await localClusterRunning())!;
+  assert.ok(adminKubeconfig, 'needs a running cluster: the local one (npm run cluster:up) or CLUSTER=kubeconfig');
+  kube = clients(loadKubeConfig(adminKubeconfig));
+});
+
+after(async () => {
+  try {
+    await kube.core.deleteNamespace({ name: probeNamespace });
+  } catch {
+    // not created, or already gone
+  }
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('preflight', () => {
+  it('no default StorageClass: says so, and how to get one on EKS, in seconds', async () => {
+    const storage = kube.config.makeApiClient(k8s.StorageV1Api);
+    const defaults = (await storage.listStorageClass()).items.filter((c) => c.metadata?.annotations?.['storageclass.kubernetes.io/is-default-class'] === 'true');
+    assert.ok(defaults.length > 0, 'the cluster under test has a default StorageClass to take away');
+    const mark = (value: string) => Promise.all(defaults.map((c) => storage.patchStorageClass(
+      { name: c.metadata!.name!, body: { metadata: { annotations: { 'storageclass.kubernetes.io/is-default-class': value } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    )));
+    await mark('false');
+    try {
+      const r = run(adminKubeconfig);
+      assert.notEqual(r.status, 0, r.output);
+      assert.match(r.output, /SetupError: the cluster has no default StorageClass: the SPIRE servers keep their datastore on PVCs\. .* on EKS install the Amazon EBS CSI driver add-on/);
+      assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
+    } finally {
+      await mark('true');
+    }
+  });
+
+  it('a user who may not create what the suite creates: names each missing permission, in seconds', async () => {
+    // A service account with no rights at all, as a kubeconfig user.
+    await kube.core.createNamespace({ body: { metadata: { name: probeNamespace } } });
+    await kube.core.createNamespacedServiceAccount({ namespace: probeNamespace, body: { metadata: { name: 'nobody' } } });
+    const token = (await kube.core.createNamespacedServiceAccountToken({ namespace: probeNamespace, name: 'nobody', body: { spec: { audiences: [], expirationSeconds: 600 } } })).status!.token;
+    const cluster = kube.config.getCurrentCluster()!;
+    const limited = join(scratch, 'nobody.kubeconfig');
+    writeFileSync(limited, JSON.stringify({
+      apiVersion: 'v1', kind: 'Config', 'current-context': 'nobody',
+      clusters: [{ name: 'c', cluster: { server: cluster.server, ...(cluster.caData ? { 'certificate-authority-data': cluster.caData } : {}), ...(cluster.caFile ? { 'certificate-authority': cluster.caFile } : {}) } }],
+      users: [{ name: 'nobody', user: { token } }],
+      contexts: [{ name: 'nobody', context: { cluster: 'c', user: 'nobody' } }],
+    }));
+    const r = run(limited);
+    assert.notEqual(r.status, 0, r.output);
+    assert.match(r.output, /SetupError: this user may not create namespaces, create clusterroles\.rbac\.authorization\.k8s\.io, .*create pods\/exec in spire.*: the suite creates these; grant them/);
+    assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
+  });
+});
