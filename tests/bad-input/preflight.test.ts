@@ -61,6 +61,23 @@ describe('preflight', () => {
     }
   });
 
+  it('only Fargate nodes: says no node can run the agents\' DaemonSets, and what to add', async () => {
+    const nodes = (await kube.core.listNode()).items;
+    const label = (value: string | null) => Promise.all(nodes.map((n) => kube.core.patchNode(
+      { name: n.metadata!.name!, body: { metadata: { labels: { 'eks.amazonaws.com/compute-type': value } } } },
+      k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.MergePatch),
+    )));
+    await label('fargate');
+    try {
+      const r = run(adminKubeconfig);
+      assert.notEqual(r.status, 0, r.output);
+      assert.match(r.output, /SetupError: no node can run the SPIRE agents' DaemonSets \(of \d+: .*a Fargate node, which runs no DaemonSets\): add a schedulable node \(on EKS, an EC2 node group\)/);
+      assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
+    } finally {
+      await label(null);
+    }
+  });
+
   it('a user who may not create what the suite creates: names each missing permission, in seconds', async () => {
     // A service account with no rights at all, as a kubeconfig user.
     await kube.core.createNamespace({ body: { metadata: { name: probeNamespace } } });
