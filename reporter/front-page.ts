@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { stripVTControlCharacters as stripAnsi } from 'node:util';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError, TestResult } from '@playwright/test/reporter';
 import { redactTokens } from '../fixtures/report/redact.ts';
-import { buildRunModel, type Outcome, type RequiredSpec, type TestRecord } from './run-model.ts';
+import { buildRunModel, factsOf, type Outcome, type RequiredSpec, type TestRecord } from './run-model.ts';
 import { renderFrontPage } from './render-page.ts';
 import { renderResults, renderSummary } from './render-summary.ts';
 import { listRequiredSpecs } from './required-specs.ts';
@@ -100,11 +100,8 @@ export default class FrontPageReporter implements Reporter {
     if (!outputDir) throw new Error('front-page reporter: no outputDir and no SPIRE_K8S_RUN_DIR (set by playwright.config.ts)');
     const records = this.suite.allTests().map((t) => this.record(t));
     // A single run without a cell tag: the cell is the cluster it ran on.
-    const manifest = records.flatMap((r) => r.attachments).find((a) => a.contentType.endsWith('manifest+json') && a.body);
-    const defaultCell = manifest ? (() => {
-      const m = JSON.parse(manifest.body!) as { cluster: { kind: string; serverVersion: string } };
-      return `${m.cluster.kind} ${m.cluster.serverVersion}`;
-    })() : 'this run';
+    const manifest = factsOf(records, 'manifest')[0]?.body;
+    const defaultCell = manifest ? `${manifest.cluster.kind} ${manifest.cluster.serverVersion}` : 'this run';
     for (const r of records) r.cell ||= defaultCell;
     // An audit is judged on the audit's checks; a suite run on the suite's specs, all of them.
     const auditRun = this.suite.suites.some((p) => p.title === 'audit');

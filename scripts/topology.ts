@@ -18,19 +18,16 @@ import { kubeconfigCluster } from '../fixtures/cluster/kubeconfig.ts';
 import type { ClusterHandle } from '../fixtures/cluster/provider.ts';
 import { clients, loadKubeConfig } from '../fixtures/kube/client.ts';
 import { dependentsOf, isModuleName, moduleNames, modules, withDependencies, type ModuleName } from '../fixtures/modules/catalog.ts';
-import { ensureModule, markerName, readMarkerAt, type ModuleContext } from '../fixtures/modules/module.ts';
-import { removeObjects } from '../fixtures/modules/teardown.ts';
+import { ensureModule, readMarkerAt, type ModuleContext } from '../fixtures/modules/module.ts';
+import { removeModule } from '../fixtures/modules/teardown.ts';
 import type { FederatedDeployment } from '../fixtures/modules/federated.ts';
 import type { NestedDeployment } from '../fixtures/modules/nested.ts';
 import type { OidcDeployment } from '../fixtures/modules/oidc.ts';
-import { serverBundle } from '../fixtures/spire/svids.ts';
 import { agentBin, serverBin, serverContainer, serverPodName, workloadSocket, type ServerRef } from '../fixtures/spire/cli.ts';
 import { SetupError } from '../fixtures/suite/errors.ts';
 import { readOptions, type SuiteOptions } from '../fixtures/suite/options.ts';
-import { jwtKids } from '../fixtures/verify/bundle.ts';
-import { readServer } from '../fixtures/topology/read-server.ts';
+import { observeTopology } from '../fixtures/topology/observe.ts';
 import { repoRoot } from '../fixtures/versions.ts';
-import { isNotFound } from '../fixtures/kube/apply.ts';
 
 const usage = `usage: npm run topology -- up <${moduleNames.join('|')}>
        npm run topology -- down <${moduleNames.join('|')}> [--with-dependents] | down --all
@@ -87,21 +84,14 @@ async function up(name: ModuleName, options: SuiteOptions): Promise<void> {
 }
 
 async function remove(ctx: ModuleContext, name: ModuleName): Promise<void> {
-  const def = modules[name];
-  const marker = await readMarkerAt(ctx, def);
+  const marker = await readMarkerAt(ctx, modules[name]);
   if (!marker) {
     console.log(`${name}: not deployed`);
     return;
   }
-  const started = Date.now();
-  const problems = await removeObjects(ctx.kube, marker.objects);
-  try {
-    await ctx.kube.core.deleteNamespacedConfigMap({ name: markerName(name), namespace: def.namespace(ctx.options) });
-  } catch (error) {
-    if (!isNotFound(error)) problems.push(`marker ConfigMap: ${(error as Error).message}`);
-  }
-  if (problems.length) throw new Error(`${name}: removal incomplete:\n  ${problems.join('\n  ')}`);
-  console.log(`${name}: removed in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const { problems, line } = await removeModule(ctx.kube, name, marker.objects);
+  if (problems.length) throw new Error(line);
+  console.log(line);
 }
 
 async function down(args: string[], options: SuiteOptions): Promise<void> {
@@ -142,10 +132,8 @@ async function status(options: SuiteOptions): Promise<void> {
     console.log(`${m.padEnd(10)} ${healthy ? 'healthy' : 'UNHEALTHY'}, ${current}, age ${age}, ${owner}`);
     if (!healthy) continue;
     const deployment = (await def.connect(ctx)) as Partial<NestedDeployment & FederatedDeployment>;
-    for (const s of Object.values(deployment.servers ?? {})) {
-      const [bundle, state] = await Promise.all([serverBundle(ctx.kube, s), readServer(ctx.kube, s)]);
-      console.log(`  ${s.name.padEnd(18)} ${state.config.trustDomain.padEnd(14)} ${jwtKids(bundle).length} JWT kids`);
-    }
+    const observed = await observeTopology(ctx.kube, { servers: Object.values(deployment.servers ?? {}), agentNamespaces: [] });
+    for (const s of observed.servers) console.log(`  ${s.name.padEnd(18)} ${s.trustDomain.padEnd(14)} ${s.jwtKids} JWT kids`);
   }
 }
 

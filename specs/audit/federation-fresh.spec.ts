@@ -2,14 +2,14 @@
 // peer's keys within the lag SPIRE's own polling rules give for the configuration read, and its
 // polls succeed. Otherwise the verdict (stale, at-risk, not-refreshing) with its figures.
 import { test, expect, notApplicable } from '../../fixtures/audit/audit.fixture.ts';
-import { observeFederation, verdictTable } from '../../fixtures/spire/federation-state.ts';
+import { judgedRelationships, observeFederation, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { attachFact } from '../../fixtures/report/facts.ts';
 
 test('every federation relationship is fresh', async ({ audit }, testInfo) => {
   if (!audit.topology.relationships.length) notApplicable('the audited servers hold no federation relationship');
   const observed = await test.step('judge every relationship', () => observeFederation(audit.kube, audit.target.servers));
   await testInfo.attach('federation verdicts.txt', { body: verdictTable(observed) });
-  await attachFact(testInfo, 'verdicts', 'audited', observed.verdicts.map((v) => ({ holder: `${observed.servers.find((s) => s.ref.name === v.holder)?.ref.namespace}/${v.holder}`, peerDomain: v.peerTrustDomain, verdict: v.verdict, reason: v.reason })));
+  await attachFact(testInfo, 'verdicts', 'audited', judgedRelationships(observed));
   expect(observed.problems, 'relationships that could not be judged').toEqual([]);
   expect(observed.verdicts.filter((v) => v.verdict !== 'fresh').map((v) => v.reason)).toHaveNoViolations('the audited federation relationships');
 });

@@ -13,9 +13,9 @@ test('every OIDC provider serves its trust domain\'s JWT keys at /keys', async (
       const agent = audit.topology.agents.find((a) => a.id === provider.agent);
       expect(agent, `${provider.id}: the agent whose socket it reads`).toBeDefined();
       expect(provider.httpPort, `${provider.id}: an insecure_addr to reach it on`).toBeDefined();
-      const servers = audit.target.servers.filter((r) => audit.topology.servers.find((s) => s.id === `${r.namespace}/${r.name}`)?.trustDomain === agent!.trustDomain);
-      const pod = (await audit.kube.core.listNamespacedPod({ namespace: provider.namespace })).items.find((p) => p.metadata?.name?.startsWith(provider.name));
-      const served = await withPortForward(audit.kube, provider.namespace, pod!.metadata!.name!, provider.httpPort!, async (port) => {
+      expect(provider.pod, `${provider.id}: a running pod`).toBeDefined();
+      const servers = audit.serversIn(agent!.trustDomain);
+      const served = await withPortForward(audit.kube, provider.namespace, provider.pod!, provider.httpPort!, async (port) => {
         const res = await httpGet(`http://localhost:${port}/keys`, provider.domains[0]);
         expect(res.status, `${provider.id} /keys`).toBe(200);
         return (JSON.parse(res.body) as { keys: { kid?: string }[] }).keys.map((k) => k.kid ?? '(no kid)');

@@ -7,7 +7,7 @@ import { jwtKids, x509Roots } from '../../fixtures/verify/bundle.ts';
 test('each trust domain\'s servers hold the same JWT keys and X.509 roots', async ({ audit }) => {
   const domains = [...new Set(audit.topology.servers.map((s) => s.trustDomain))].sort();
   for (const domain of domains) {
-    const refs = audit.target.servers.filter((r) => audit.topology.servers.find((s) => s.id === `${r.namespace}/${r.name}`)?.trustDomain === domain);
+    const refs = audit.serversIn(domain);
     await test.step(`spiffe://${domain}: ${refs.map((r) => r.name).join(', ')}`, async () => {
       const bundles = Object.fromEntries(await Promise.all(refs.map(async (r) => [r.name, await serverBundle(audit.kube, r)] as const)));
       expect.soft(Object.fromEntries(Object.entries(bundles).map(([n, b]) => [n, jwtKids(b)])), `spiffe://${domain}`).toHaveEqualSets(`JWT signing kids of spiffe://${domain}`);

@@ -14,7 +14,7 @@ test('every named workload receives conforming SVIDs its trust domain\'s servers
     await test.step(`${w.namespace}/${w.pod}`, async () => {
       const x509Svid = await fetchX509Svid(audit.kube, w);
       const domain = new URL(x509Svid.spiffeId).hostname;
-      const server = audit.target.servers.find((r) => audit.topology.servers.find((s) => s.id === `${r.namespace}/${r.name}`)?.trustDomain === domain);
+      const server = audit.serversIn(domain)[0];
       expect(server, `an audited server of ${domain}, the trust domain of ${x509Svid.spiffeId}`).toBeDefined();
       const bundle = await serverBundle(audit.kube, server!);
       expect.soft(await x509SvidViolations(x509Svid.chain, x509Svid.bundle, x509Svid.spiffeId)).toHaveNoViolations(`X.509-SVID of ${w.pod}`);

@@ -4,7 +4,7 @@
 // signs, the holder's agent and jose accept a token signed by it.
 import { decodeProtectedHeader } from 'jose';
 import { test, expect } from '../../fixtures/index.ts';
-import { observeFederation, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
+import { judgedRelationships, observeFederation, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { activateJwtAuthority, prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { federatedBundle, fetchJwtSvid, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
 import { jwtKids, workloadJwtKids } from '../../fixtures/verify/bundle.ts';
@@ -26,7 +26,7 @@ test('a JWT key prepared at either peer reaches the other trust domain by itself
   const { kube } = cluster;
   const before = await test.step('judge every relationship first', () => observeFederation(kube, federated.topologyServers));
   await testInfo.attach('federation verdicts before.txt', { body: verdictTable(before) });
-  await attachFact(testInfo, 'verdicts', 'as deployed', before.verdicts.map((v) => ({ holder: `${before.servers.find((s) => s.ref.name === v.holder)?.ref.namespace}/${v.holder}`, peerDomain: v.peerTrustDomain, verdict: v.verdict, reason: v.reason })));
+  await attachFact(testInfo, 'verdicts', 'as deployed', judgedRelationships(before));
   expect(before.verdicts.filter((v) => v.verdict !== 'fresh').map((v) => v.reason), 'every relationship is fresh to start with').toEqual([]);
 
   await Promise.all(federated.relationships.map(async (r) => {

@@ -26,6 +26,14 @@ function run(kubeconfig: string): { status: number | null; output: string; ms: n
   return { status: r.status, output: `${r.stdout}${r.stderr}`, ms: Date.now() - started };
 }
 
+/** The run stops before creating anything, in seconds, with the one line expected. */
+function expectRefused(kubeconfig: string, line: RegExp): void {
+  const r = run(kubeconfig);
+  assert.notEqual(r.status, 0, r.output);
+  assert.match(r.output, line);
+  assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
+}
+
 before(async () => {
   adminKubeconfig = process.env.CLUSTER === 'kubeconfig' ? process.env.KUBECONFIG! : (await localClusterRunning())!;
   assert.ok(adminKubeconfig, 'needs a running cluster: the local one (npm run cluster:up) or CLUSTER=kubeconfig');
@@ -52,10 +60,7 @@ describe('preflight', () => {
     )));
     await mark('false');
     try {
-      const r = run(adminKubeconfig);
-      assert.notEqual(r.status, 0, r.output);
-      assert.match(r.output, /SetupError: the cluster has no default StorageClass: the SPIRE servers keep their datastore on PVCs\. .* on EKS install the Amazon EBS CSI driver add-on/);
-      assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
+      expectRefused(adminKubeconfig, /SetupError: the cluster has no default StorageClass: the SPIRE servers keep their datastore on PVCs\. .* on EKS install the Amazon EBS CSI driver add-on/);
     } finally {
       await mark('true');
     }
@@ -69,10 +74,7 @@ describe('preflight', () => {
     )));
     await label('fargate');
     try {
-      const r = run(adminKubeconfig);
-      assert.notEqual(r.status, 0, r.output);
-      assert.match(r.output, /SetupError: no node can run the SPIRE agents' DaemonSets \(of \d+: .*a Fargate node, which runs no DaemonSets\): add a schedulable node \(on EKS, an EC2 node group\)/);
-      assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
+      expectRefused(adminKubeconfig, /SetupError: no node can run the SPIRE agents' DaemonSets \(of \d+: .*a Fargate node, which runs no DaemonSets\): add a schedulable node \(on EKS, an EC2 node group\)/);
     } finally {
       await label(null);
     }
@@ -91,9 +93,6 @@ describe('preflight', () => {
       users: [{ name: 'nobody', user: { token } }],
       contexts: [{ name: 'nobody', context: { cluster: 'c', user: 'nobody' } }],
     }));
-    const r = run(limited);
-    assert.notEqual(r.status, 0, r.output);
-    assert.match(r.output, /SetupError: this user may not create namespaces, create clusterroles\.rbac\.authorization\.k8s\.io, .*create pods\/exec in spire.*: the suite creates these; grant them/);
-    assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
+    expectRefused(limited, /SetupError: this user may not create namespaces, create clusterroles\.rbac\.authorization\.k8s\.io, .*create pods\/exec in spire.*: the suite creates these; grant them/);
   });
 });
