@@ -17,7 +17,7 @@ const runDir = runDirectory(repoRoot);
 const cell = process.env.SPIRE_K8S_CELL;
 // The command as typed, with the options that shape it: the front page's "reproduce with".
 process.env.SPIRE_K8S_COMMAND ??= [
-  ...['CLUSTER', 'KUBE_CONTEXT', 'KEEP', 'REUSE', 'UPSTREAM_CA_HOURS', 'SPIRE_K8S_CELL'].flatMap((n) => (process.env[n] ? [`${n}=${process.env[n]}`] : [])),
+  ...['CLUSTER', 'KUBE_CONTEXT', 'SPIRE_NAMESPACE', 'KEEP', 'REUSE', 'UPSTREAM_CA_HOURS', 'SPIRE_K8S_CELL'].flatMap((n) => (process.env[n] ? [`${n}=${process.env[n]}`] : [])),
   'npx playwright', ...process.argv.slice(2),
 ].join(' ');
 

@@ -28,8 +28,10 @@ NODE_NAME=spire-k8s-local
 API_PORT=6443
 
 # Host directories the SPIRE manifests' agents create (hostPath, DirectoryOrCreate) for their
-# Workload API sockets; the node owns them, so cluster:down removes them.
-AGENT_SOCKET_DIRS=(/run/spire/root-agent /run/spire/nesteda-agent /run/spire/nestedb-agent /run/spire/nestedc-agent /run/spire/federated-agent /run/spire/identity-audit-node)
+# Workload API sockets; the node owns them, so cluster:down removes them. The default instance uses
+# the manifests' paths; another one (SPIRE_NAMESPACE) keeps them under /run/spire-k8s-conformance
+# (fixtures/suite/instance.ts).
+AGENT_SOCKET_DIRS=(/run/spire/root-agent /run/spire/nesteda-agent /run/spire/nestedb-agent /run/spire/nestedc-agent /run/spire/federated-agent /run/spire/identity-audit-node /run/spire-k8s-conformance)
 
 # The cgroup parent of everything the kubelet runs (its cgroupRoot), under every v1 controller:
 # teardown kills and removes only what lives there, never another node's kubepods.

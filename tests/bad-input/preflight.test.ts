@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
+import pRetry from 'p-retry';
 import { localClusterRunning } from '../../fixtures/cluster/local.ts';
 import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
 import { repoRoot } from '../../fixtures/versions.ts';
@@ -17,18 +18,18 @@ const probeNamespace = 'spire-k8s-preflight-probe';
 let kube: Kube;
 let adminKubeconfig: string;
 
-function run(kubeconfig: string): { status: number | null; output: string; ms: number } {
+function run(kubeconfig: string, extraEnv: Record<string, string> = {}): { status: number | null; output: string; ms: number } {
   const started = Date.now();
   const r = spawnSync('npx', ['playwright', 'test', 'specs/cluster', '--reporter=line', '--output', join(scratch, 'out')], {
     cwd: repoRoot, encoding: 'utf8', timeout: 60_000,
-    env: { ...process.env, CLUSTER: 'kubeconfig', KUBECONFIG: kubeconfig, KUBE_CONTEXT: '', SPIRE_K8S_REPORTS: join(scratch, 'reports') },
+    env: { ...process.env, CLUSTER: 'kubeconfig', KUBECONFIG: kubeconfig, KUBE_CONTEXT: '', SPIRE_K8S_REPORTS: join(scratch, 'reports'), ...extraEnv },
   });
   return { status: r.status, output: `${r.stdout}${r.stderr}`, ms: Date.now() - started };
 }
 
 /** The run stops before creating anything, in seconds, with the one line expected. */
-function expectRefused(kubeconfig: string, line: RegExp): void {
-  const r = run(kubeconfig);
+function expectRefused(kubeconfig: string, line: RegExp, extraEnv: Record<string, string> = {}): void {
+  const r = run(kubeconfig, extraEnv);
   assert.notEqual(r.status, 0, r.output);
   assert.match(r.output, line);
   assert.ok(r.ms < 20_000, `took ${r.ms} ms`);
@@ -40,12 +41,25 @@ before(async () => {
   kube = clients(loadKubeConfig(adminKubeconfig));
 });
 
-after(async () => {
+/** Deletes a namespace and waits until it is gone (the next test may create it again). */
+async function deleteNamespace(name: string): Promise<void> {
   try {
-    await kube.core.deleteNamespace({ name: probeNamespace });
+    await kube.core.deleteNamespace({ name });
   } catch {
-    // not created, or already gone
+    return; // not created, or already gone
   }
+  await pRetry(async () => {
+    try {
+      await kube.core.readNamespace({ name });
+    } catch {
+      return;
+    }
+    throw new Error(`namespace ${name} still terminating`);
+  }, { retries: 120, factor: 1, minTimeout: 500 });
+}
+
+after(async () => {
+  await deleteNamespace(probeNamespace);
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -77,6 +91,47 @@ describe('preflight', () => {
       expectRefused(adminKubeconfig, /SetupError: no node can run the SPIRE agents' DaemonSets \(of \d+: .*a Fargate node, which runs no DaemonSets\): add a schedulable node \(on EKS, an EC2 node group\)/);
     } finally {
       await label(null);
+    }
+  });
+
+  it('a namespace whose Pod Security level refuses the agents: names the level and the fix, in seconds', async () => {
+    // The instance's namespace made by someone else, enforcing baseline (no hostPID, hostNetwork, hostPath).
+    await kube.core.createNamespace({ body: { metadata: { name: probeNamespace, labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } } });
+    try {
+      expectRefused(adminKubeconfig, new RegExp(`SetupError: the SPIRE agents need hostPID, hostNetwork and hostPath in namespace ${probeNamespace}, and a pod like root-agent would be refused: .*violates PodSecurity "baseline:latest": host namespaces \\(hostNetwork=true, hostPID=true\\).*hostPath volumes.*\\. Label it pod-security\\.kubernetes\\.io/enforce=privileged`), { SPIRE_NAMESPACE: probeNamespace });
+    } finally {
+      await deleteNamespace(probeNamespace);
+    }
+  });
+
+  it('an API server that will not issue tokens for the agents\' audience: says what k8s_psat needs, in seconds', async () => {
+    // A cluster policy (ValidatingAdmissionPolicy, as a policy engine would) refusing TokenRequests
+    // for audience spire-server: the kubelet's requests for the agents' projected tokens fail the same way.
+    const admission = kube.config.makeApiClient(k8s.AdmissionregistrationV1Api);
+    const name = 'spire-k8s-preflight-no-spire-server-tokens';
+    await admission.createValidatingAdmissionPolicy({ body: {
+      metadata: { name },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: { resourceRules: [{ apiGroups: [''], apiVersions: ['v1'], operations: ['CREATE'], resources: ['serviceaccounts/token'] }] },
+        validations: [{ expression: "!object.spec.audiences.exists(a, a == 'spire-server')", message: 'tokens for audience spire-server are not issued on this cluster' }],
+      },
+    } });
+    await admission.createValidatingAdmissionPolicyBinding({ body: { metadata: { name }, spec: { policyName: name, validationActions: ['Deny'] } } });
+    try {
+      // The policy takes effect once the API server has loaded it: wait for a refusal.
+      await pRetry(async () => {
+        try {
+          await kube.core.createNamespacedServiceAccountToken({ namespace: 'default', name: 'default', body: { spec: { audiences: ['spire-server'], expirationSeconds: 600 } } });
+        } catch {
+          return;
+        }
+        throw new Error('the policy does not refuse tokens yet');
+      }, { retries: 30, factor: 1, minTimeout: 1000 });
+      expectRefused(adminKubeconfig, /SetupError: the agents attest with projected service-account tokens \(k8s_psat\), and a token for audience spire-server was refused: .*tokens for audience spire-server are not issued on this cluster.*\. The API server must issue and review tokens for audience spire-server/);
+    } finally {
+      await admission.deleteValidatingAdmissionPolicyBinding({ name });
+      await admission.deleteValidatingAdmissionPolicy({ name });
     }
   });
 

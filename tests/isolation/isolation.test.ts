@@ -1,0 +1,149 @@
+// The suite beside a SPIRE it did not create, on the local cluster (or CLUSTER=kubeconfig): a SPIRE
+// deployment in `spire` applied from the manifests by another owner (field manager, no label of
+// ours, its own UpstreamAuthority CA) keeps running while a run in another namespace
+// (SPIRE_NAMESPACE) deploys the whole topology, passes and removes itself. Afterwards every object
+// of the foreign deployment has its resourceVersion, and its server its entries and bundles, as
+// before, and nothing of the run is left. A run on the foreign namespace itself is refused before
+// it touches anything, and a second run on the run's namespace is refused naming the first.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { KubernetesObject } from '@kubernetes/client-node';
+import pRetry from 'p-retry';
+import { localClusterRunning } from '../../fixtures/cluster/local.ts';
+import { isNotFound, parseManifests, remove } from '../../fixtures/kube/apply.ts';
+import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
+import { waitForWorkload } from '../../fixtures/kube/wait.ts';
+import { pinImages } from '../../fixtures/modules/manifests.ts';
+import type { ServerRef } from '../../fixtures/spire/cli.ts';
+import { makeUpstreamCa } from '../../fixtures/spire/upstream-ca.ts';
+import { instanceLabel } from '../../fixtures/suite/instance.ts';
+import { lockName, lockNamespace } from '../../fixtures/suite/run-lock.ts';
+import { repoRoot } from '../../fixtures/versions.ts';
+import { changes, snapshot, type Snapshot } from '../audit/cluster-snapshot.ts';
+
+const foreignNamespace = 'spire';
+const runNamespace = 'spire-conformance-iso';
+const owner = 'foreign-operator';
+const scratch = mkdtempSync(join(tmpdir(), 'spire-k8s-isolation-'));
+const foreignServer: ServerRef = { namespace: foreignNamespace, name: 'root-server' };
+// As an operator would `kubectl apply` them: the files as written, images at the pinned tags.
+const foreign: KubernetesObject[] = ['namespace.yaml', 'rbac.yaml', 'root-server.yaml', 'root-agent.yaml']
+  .flatMap((f) => parseManifests(readFileSync(join(repoRoot, 'manifests', 'nested', f), 'utf8')).map(pinImages));
+
+let kube: Kube;
+let kubeconfig: string;
+
+const env = (namespace: string | undefined, name: string) => ({
+  ...process.env, CLUSTER: 'kubeconfig', KUBECONFIG: kubeconfig, KUBE_CONTEXT: '', SPIRE_NAMESPACE: namespace ?? '', SPIRE_K8S_REPORTS: join(scratch, name), SPIRE_K8S_RUN_DIR: '',
+});
+const playwright = [join(repoRoot, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', '--reporter=line', '--output', join(scratch, 'out')];
+
+function runSync(namespace: string | undefined, specs: string[], name: string): { status: number | null; output: string; ms: number } {
+  const started = Date.now();
+  const r = spawnSync(process.execPath, [...playwright, ...specs], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000, env: env(namespace, name) });
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, ms: Date.now() - started };
+}
+
+function runAsync(namespace: string, specs: string[], name: string): Promise<{ status: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, [...playwright, ...specs], { cwd: repoRoot, env: env(namespace, name) });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('close', (status) => resolve({ status, output }));
+  });
+}
+
+/** Objects of this suite's instance left anywhere the run could have put them. */
+async function leftovers(namespace: string): Promise<string[]> {
+  const left: string[] = [];
+  for (const [apiVersion, kind] of [['v1', 'Namespace'], ['rbac.authorization.k8s.io/v1', 'ClusterRole'], ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'], ['apiextensions.k8s.io/v1', 'CustomResourceDefinition']] as const) {
+    const items = (await kube.objects.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, `${instanceLabel}=${namespace}`)).items;
+    left.push(...items.map((o) => `${kind} ${o.metadata?.name}`));
+  }
+  try {
+    await kube.objects.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: lockName(namespace), namespace: lockNamespace } });
+    left.push(`Lease ${lockNamespace}/${lockName(namespace)}`);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  return left;
+}
+
+before(async () => {
+  kubeconfig = (process.env.CLUSTER === 'kubeconfig' ? process.env.KUBECONFIG : await localClusterRunning()) ?? '';
+  assert.ok(kubeconfig, 'needs a running cluster: the local one (npm run cluster:up) or CLUSTER=kubeconfig');
+  kube = clients(loadKubeConfig(kubeconfig));
+  try {
+    await kube.core.readNamespace({ name: foreignNamespace });
+    assert.fail(`namespace ${foreignNamespace} exists already: this self-test deploys its foreign SPIRE there (remove it, or run on a cluster without it)`);
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+  }
+  for (const o of foreign) await kube.objects.create(o, undefined, undefined, owner);
+  const ca = await makeUpstreamCa('foreign-upstream.example.org', 24);
+  await kube.core.createNamespacedSecret({
+    namespace: foreignNamespace, fieldManager: owner,
+    body: { metadata: { name: 'root-upstream-ca' }, type: 'kubernetes.io/tls', stringData: { 'tls.crt': ca.certPem, 'tls.key': ca.keyPem } },
+  });
+  await waitForWorkload(kube, 'StatefulSet', foreignNamespace, 'root-server', 180_000);
+  await waitForWorkload(kube, 'DaemonSet', foreignNamespace, 'root-agent', 180_000);
+});
+
+after(async () => {
+  await remove(kube, foreign);
+  await pRetry(async () => {
+    try {
+      await kube.core.readNamespace({ name: foreignNamespace });
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    throw new Error(`namespace ${foreignNamespace} still terminating`);
+  }, { retries: 120, factor: 1, minTimeout: 1000 });
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('beside a SPIRE the suite did not create', () => {
+  let before: Snapshot;
+
+  it('the foreign deployment serves, and is snapshotted', async () => {
+    before = await snapshot(kube, [foreignNamespace], [foreignServer]);
+    assert.ok(Object.keys(before).some((k) => k.startsWith('Pod spire/root-agent-')), 'the foreign root-agent runs');
+  });
+
+  it('a run on its namespace is refused before it changes anything, naming SPIRE_NAMESPACE', async () => {
+    const r = runSync(undefined, ['specs/nested'], 'refused-default');
+    assert.notEqual(r.status, 0, r.output);
+    assert.match(r.output, /SetupError: this cluster already has Namespace spire, ClusterRole spire-conformance-server, .*not created by this suite: refusing to deploy over them\. Run this suite in another namespace \(SPIRE_NAMESPACE=/);
+    assert.ok(r.ms < 60_000, `took ${r.ms} ms`);
+    assert.deepEqual(changes(before, await snapshot(kube, [foreignNamespace], [foreignServer])), [], 'the refused run changed the foreign deployment');
+  });
+
+  it(`a run in ${runNamespace} passes beside it; a second run on ${runNamespace} is refused naming the first; nothing of either is left`, async () => {
+    const first = runAsync(runNamespace, ['specs/nested', 'specs/oidc', 'specs/federated'], 'isolated');
+    // Once the first run holds its lease, a second on the same namespace must be turned away.
+    await pRetry(async () => {
+      await kube.objects.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: lockName(runNamespace), namespace: lockNamespace } });
+    }, { retries: 60, factor: 1, minTimeout: 1000 });
+    const second = runSync(runNamespace, ['specs/cluster'], 'second');
+    assert.notEqual(second.status, 0, second.output);
+    assert.match(second.output, new RegExp(`SetupError: namespace ${runNamespace} is in use by another run of this suite \\(run \\S+, pid \\d+ on [^:]+: .*; renewed \\d+ s ago\\): wait for it to end, or run this one beside it in another namespace`));
+    assert.ok(second.ms < 30_000, `the refusal took ${second.ms} ms`);
+
+    const r = await first;
+    assert.equal(r.status, 0, r.output.slice(-6000));
+    assert.match(r.output, /\d+ passed/);
+    assert.doesNotMatch(r.output, /\d+ (failed|skipped|flaky)/);
+    assert.deepEqual(await leftovers(runNamespace), [], 'objects of the run left behind');
+    // Deleted namespaces and released volumes go on their own clock: wait for the cluster to settle.
+    await pRetry(async () => {
+      const diff = changes(before, await snapshot(kube, [foreignNamespace], [foreignServer]));
+      if (diff.length) throw new Error(`the foreign deployment or the cluster differ after the run:\n  ${diff.join('\n  ')}`);
+    }, { retries: 30, factor: 1, minTimeout: 2000 });
+  });
+});
