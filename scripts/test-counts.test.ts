@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { countJunit, countNodeTest, countPlaywrightSummary } from './test-counts.ts';
+import { countJunit, countNodeTest } from './test-counts.ts';
 
 describe('test counts', () => {
   it('reads node --test TAP and spec summaries, the last one winning', () => {
@@ -11,10 +11,6 @@ describe('test counts', () => {
   it('says nothing when the runner printed no summary (it crashed)', () => {
     assert.equal(countNodeTest('Error: Cannot find module'), undefined);
     assert.equal(countJunit(''), undefined);
-  });
-  it('reads Playwright\'s closing lines', () => {
-    assert.deepEqual(countPlaywrightSummary('[12/12] x\n  1 failed\n    [federated] › a.spec.ts\n  2 skipped\n  25 passed (3.0m)\n'), { passed: 25, failed: 1, skipped: 2 });
-    assert.equal(countPlaywrightSummary('Error: no tests found'), undefined);
   });
   it('reads Playwright JUnit totals, skipped and errors apart from passed', () => {
     const xml = '<?xml version="1.0"?>\n<testsuites id="" name="" tests="40" failures="2" skipped="3" errors="1" time="10">';

@@ -28,13 +28,3 @@ export function countJunit(xml: string): Counts | undefined {
   const skipped = attr('skipped');
   return { passed: attr('tests') - failed - skipped, failed, skipped };
 }
-
-/** Playwright's line or list reporter's closing lines: "  25 passed (3.0m)", "  1 failed", "  2 skipped". */
-export function countPlaywrightSummary(output: string): Counts | undefined {
-  const read = (key: string) => {
-    const m = [...output.matchAll(new RegExp(`^\\s+(\\d+) ${key}\\b`, 'gm'))].at(-1);
-    return m ? Number(m[1]) : 0;
-  };
-  const counts = { passed: read('passed') + read('flaky'), failed: read('failed') + read('interrupted'), skipped: read('skipped') + read('did not run') };
-  return counts.passed + counts.failed + counts.skipped > 0 ? counts : undefined;
-}

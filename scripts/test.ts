@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../fixtures/versions.ts';
 import { runDirectory } from '../reporter/run-folder.ts';
-import { countNodeTest, countJunit, countPlaywrightSummary, type Counts } from './test-counts.ts';
+import { countNodeTest, countJunit, type Counts } from './test-counts.ts';
 
 interface Stage {
   name: string;
@@ -41,18 +41,6 @@ const stages: Stage[] = [
   // The report of the run above, opened in Chromium as a reviewer would.
   { name: 'report', command: find('tests/report'), env: { SPIRE_K8S_SUITE_REPORT: suiteRun }, counts: countNodeTest },
 ];
-
-// The path kind and EKS users take, proven on this machine: the nested and federated modules again,
-// through CLUSTER=kubeconfig and the local cluster's admin kubeconfig, with nothing local-specific.
-const localKubeconfig = join(process.env.SPIRE_K8S_STATE ?? '/var/lib/spire-k8s-local', 'admin.kubeconfig');
-if (cluster === 'local' && process.argv.length <= 2) {
-  stages.push({
-    name: 'kubeconfig',
-    command: ['bash', '-c', `[ -s ${localKubeconfig} ] || { echo "the local cluster is not running (no ${localKubeconfig}): the kubeconfig path cannot be exercised"; exit 1; }; exec npx playwright test --project nested --project federated --reporter=line --output reports/kubeconfig-results`],
-    env: { CLUSTER: 'kubeconfig', KUBECONFIG: localKubeconfig },
-    counts: countPlaywrightSummary,
-  });
-}
 
 function run(stage: Stage): Promise<{ status: number; output: string; seconds: number }> {
   const started = Date.now();

@@ -26,6 +26,7 @@ import type { OidcDeployment } from '../fixtures/modules/oidc.ts';
 import { agentBin, serverBin, serverContainer, serverPodName, workloadSocket, type ServerRef } from '../fixtures/spire/cli.ts';
 import { SetupError } from '../fixtures/suite/errors.ts';
 import { readOptions, type SuiteOptions } from '../fixtures/suite/options.ts';
+import { acquireRunLock } from '../fixtures/suite/run-lock.ts';
 import { observeTopology } from '../fixtures/topology/observe.ts';
 import { repoRoot } from '../fixtures/versions.ts';
 
@@ -72,15 +73,27 @@ function reach(name: ModuleName, deployment: unknown): string[] {
   return [`${d.service.padEnd(18)} kubectl -n ${d.namespace} port-forward pod/${d.pod} 8080:${d.podPort} & curl -H 'Host: ${d.domain}' http://localhost:8080/keys`];
 }
 
+/** Deploying or removing holds the instance as a run does: never beside a run on the same namespace. */
+async function holdingInstance(ctx: ModuleContext, fn: () => Promise<void>): Promise<void> {
+  const lock = await acquireRunLock(ctx.kube, ctx.options.namespace, `topology-${process.pid}`, `npm run topology -- ${process.argv.slice(2).join(' ')}`);
+  try {
+    await fn();
+  } finally {
+    await lock.release();
+  }
+}
+
 async function up(name: ModuleName, options: SuiteOptions): Promise<void> {
   const cluster = await operatorCluster(options, true);
   const ctx = context(cluster, options);
   console.log(`cluster: ${cluster.description}\nexport KUBECONFIG=${cluster.kubeconfigPath}`);
-  for (const m of withDependencies(name)) {
-    console.log(`[${m}]`);
-    const deployment = await ensureModule({ ...ctx, log: (l) => console.log(`[${m}] ${l}`) }, modules[m], 0, 'topology');
-    for (const line of reach(m, deployment)) console.log(`  ${line}`);
-  }
+  await holdingInstance(ctx, async () => {
+    for (const m of withDependencies(name)) {
+      console.log(`[${m}]`);
+      const deployment = await ensureModule({ ...ctx, log: (l) => console.log(`[${m}] ${l}`) }, modules[m], 0, 'topology');
+      for (const line of reach(m, deployment)) console.log(`  ${line}`);
+    }
+  });
 }
 
 async function remove(ctx: ModuleContext, name: ModuleName): Promise<void> {
@@ -111,7 +124,9 @@ async function down(args: string[], options: SuiteOptions): Promise<void> {
     targets = [...above, name as ModuleName];
   }
   // Dependents first: oidc and federated stand on nested.
-  for (const m of [...targets].sort((a, b) => moduleNames.indexOf(b) - moduleNames.indexOf(a))) await remove(ctx, m);
+  await holdingInstance(ctx, async () => {
+    for (const m of [...targets].sort((a, b) => moduleNames.indexOf(b) - moduleNames.indexOf(a))) await remove(ctx, m);
+  });
 }
 
 async function status(options: SuiteOptions): Promise<void> {
