@@ -36,6 +36,7 @@ const cases: Case[] = [
   { title: 'an unreachable API server', env: { CLUSTER: 'kubeconfig', KUBECONFIG: unreachable }, expect: /the API server at https:\/\/127\.0\.0\.1:1 is unreachable \(.*\): is the cluster running/ },
   { title: 'k3s without a usable Docker', env: { CLUSTER: 'k3s', DOCKER_HOST: `unix://${join(scratch, 'no-docker.sock')}` }, expect: /CLUSTER=k3s needs a Docker engine, and none answers .*: start Docker, or use CLUSTER=local/ },
   { title: 'local without root', env: { CLUSTER: 'local' }, asUser: 65534, expect: /the local provider needs root .*: run as root, or use CLUSTER=k3s or CLUSTER=kubeconfig/ },
+  { title: 'a SPIRE_NAMESPACE that cannot name a namespace', env: { CLUSTER: 'local', SPIRE_NAMESPACE: 'My_SPIRE' }, expect: /SPIRE_NAMESPACE=My_SPIRE cannot name the suite's namespace: it is not a DNS label/ },
   { title: 'a malformed KEEP', env: { CLUSTER: 'local', KEEP: 'yes please' }, expect: /KEEP=yes please is not understood: use KEEP=1/ },
 ];
 

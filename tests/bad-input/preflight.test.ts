@@ -95,10 +95,11 @@ describe('preflight', () => {
   });
 
   it('a namespace whose Pod Security level refuses the agents: names the level and the fix, in seconds', async () => {
-    // The instance's namespace made by someone else, enforcing baseline (no hostPID, hostNetwork, hostPath).
+    // The instance's namespace made by someone else (a platform team), enforcing baseline (no hostPID,
+    // hostNetwork, hostPath), and handed to the suite (REUSE=1).
     await kube.core.createNamespace({ body: { metadata: { name: probeNamespace, labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } } });
     try {
-      expectRefused(adminKubeconfig, new RegExp(`SetupError: the SPIRE agents need hostPID, hostNetwork and hostPath in namespace ${probeNamespace}, and a pod like root-agent would be refused: .*violates PodSecurity "baseline:latest": host namespaces \\(hostNetwork=true, hostPID=true\\).*hostPath volumes.*\\. Label it pod-security\\.kubernetes\\.io/enforce=privileged`), { SPIRE_NAMESPACE: probeNamespace });
+      expectRefused(adminKubeconfig, new RegExp(`SetupError: the SPIRE agents need hostPID, hostNetwork and hostPath in namespace ${probeNamespace}, and a pod like root-agent would be refused: .*violates PodSecurity "baseline:latest": host namespaces \\(hostNetwork=true, hostPID=true\\).*hostPath volumes.*\\. Label it pod-security\\.kubernetes\\.io/enforce=privileged`), { SPIRE_NAMESPACE: probeNamespace, REUSE: '1' });
     } finally {
       await deleteNamespace(probeNamespace);
     }
