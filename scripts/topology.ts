@@ -19,7 +19,8 @@ import type { ClusterHandle } from '../fixtures/cluster/provider.ts';
 import { clients, loadKubeConfig } from '../fixtures/kube/client.ts';
 import { dependentsOf, isModuleName, moduleNames, modules, withDependencies, type ModuleName } from '../fixtures/modules/catalog.ts';
 import { ensureModule, readMarkerAt, type ModuleContext } from '../fixtures/modules/module.ts';
-import { removeModule } from '../fixtures/modules/teardown.ts';
+import { ownedByRun, removeModule } from '../fixtures/modules/teardown.ts';
+import { readLedger } from '../fixtures/suite/ledger.ts';
 import type { FederatedDeployment } from '../fixtures/modules/federated.ts';
 import type { NestedDeployment } from '../fixtures/modules/nested.ts';
 import type { OidcDeployment } from '../fixtures/modules/oidc.ts';
@@ -90,7 +91,15 @@ async function up(name: ModuleName, options: SuiteOptions): Promise<void> {
   await holdingInstance(ctx, async () => {
     for (const m of withDependencies(name)) {
       console.log(`[${m}]`);
-      const deployment = await ensureModule({ ...ctx, log: (l) => console.log(`[${m}] ${l}`) }, modules[m], 0, 'topology');
+      let deployment;
+      try {
+        deployment = await ensureModule({ ...ctx, log: (l) => console.log(`[${m}] ${l}`) }, modules[m], 0, 'topology');
+      } catch (error) {
+        // A half-made module is no one's to keep: remove what this deploy owned (the modules under it stay).
+        const owned = ownedByRun(readLedger(ctx.run.ledgerPath)).find((o) => o.module === m);
+        if (owned) console.log(`[${m}] ${(await removeModule(ctx.kube, m, owned.objects)).line}`);
+        throw error;
+      }
       for (const line of reach(m, deployment)) console.log(`  ${line}`);
     }
   });

@@ -9,6 +9,7 @@ export const canaryModule: ModuleDefinition<{ namespace: string }> = {
   name: 'canary',
   namespace: () => canaryNamespace,
   fingerprint: () => 'v1',
+  objects: () => [{ apiVersion: 'v1', kind: 'Namespace', name: canaryNamespace }],
   deploy: async (ctx) => {
     await apply(ctx.kube, [
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: canaryNamespace, labels: { ...managedBy } } },
