@@ -107,6 +107,9 @@ describe('nothing left behind', () => {
     assert.match(output, /nestedA-agent, nestedB-agent and the workloads.*nesteda-agent is refused by the self-test policy/s);
     assert.match(output, /nested: its deploy failed earlier in this run \(worker \d+\), not tried again/);
     assert.equal((output.match(/\[nested\] nested: deploying/g) ?? []).length, 1, 'the module was deployed more than once');
+    // The failing test carries the evidence: the namespace's events and logs, each server's own state.
+    assert.match(output, /attachment #\d+: spire state root-server/);
+    assert.match(output, /attachment #\d+: events spire-conformance-fail/);
     const seconds = await expectAsBefore(before, failNamespace);
     console.log(`after the failed deploy, the cluster was as before ${seconds.toFixed(1)} s after the run ended`);
   });
