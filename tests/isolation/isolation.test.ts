@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
-import pRetry from 'p-retry';
+import pRetry, { AbortError } from 'p-retry';
 import { localClusterRunning } from '../../fixtures/cluster/local.ts';
 import { isNotFound, parseManifests, remove } from '../../fixtures/kube/apply.ts';
 import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
@@ -135,7 +135,10 @@ describe('beside a SPIRE the suite did not create', () => {
   it(`a run in ${runNamespace} passes beside it; a second run on ${runNamespace} is refused naming the first; nothing of either is left`, async () => {
     const first = runAsync(runNamespace, ['specs/nested', 'specs/oidc', 'specs/federated'], 'isolated');
     // Once the first run holds its lease, a second on the same namespace must be turned away.
+    let ended: { status: number | null; output: string } | undefined;
+    void first.then((r) => (ended = r));
     await pRetry(async () => {
+      if (ended) throw new AbortError(`the run in ${runNamespace} ended (exit ${ended.status}) without ever holding its lock:\n${ended.output.slice(-3000)}`);
       await kube.objects.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: lockName(runNamespace), namespace: lockNamespace } });
     }, { retries: 60, factor: 1, minTimeout: 1000 });
     const second = runSync(runNamespace, ['specs/cluster'], 'second');
@@ -163,6 +166,7 @@ describe('beside a SPIRE the suite did not create', () => {
       spec: { holderIdentity: 'run killed-earlier, pid 1 on elsewhere: npx playwright test', leaseDurationSeconds: 30, acquireTime: stale, renewTime: stale },
     } as KubernetesObject);
     const r = runSync(runNamespace, ['specs/cluster'], 'takeover');
+    if (r.status !== 0) await kube.objects.delete({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: lockName(runNamespace), namespace: lockNamespace } }).catch(() => undefined);
     assert.equal(r.status, 0, r.output);
     assert.match(r.output, /taking over the lock of a run that stopped renewing it 1\d\d s ago \(run killed-earlier, pid 1 on elsewhere/);
     await expectNothingLeft(runNamespace);
