@@ -20,7 +20,7 @@ import { clients, loadKubeConfig } from '../fixtures/kube/client.ts';
 import { dependentsOf, isModuleName, moduleNames, modules, withDependencies, type ModuleName } from '../fixtures/modules/catalog.ts';
 import { ensureModule, readMarkerAt, type ModuleContext } from '../fixtures/modules/module.ts';
 import { ownedByRun, removeModule } from '../fixtures/modules/teardown.ts';
-import { readLedger } from '../fixtures/suite/ledger.ts';
+import { readLedger, recordEnded } from '../fixtures/suite/ledger.ts';
 import type { FederatedDeployment } from '../fixtures/modules/federated.ts';
 import type { NestedDeployment } from '../fixtures/modules/nested.ts';
 import type { OidcDeployment } from '../fixtures/modules/oidc.ts';
@@ -88,6 +88,8 @@ async function up(name: ModuleName, options: SuiteOptions): Promise<void> {
   const cluster = await operatorCluster(options, true);
   const ctx = context(cluster, options);
   console.log(`cluster: ${cluster.description}\nexport KUBECONFIG=${cluster.kubeconfigPath}`);
+  // Whatever happens, this invocation leaves nothing for `npm run clean`: kept modules, or none.
+  process.on('exit', () => recordEnded(ctx.run.ledgerPath));
   await holdingInstance(ctx, async () => {
     for (const m of withDependencies(name)) {
       console.log(`[${m}]`);

@@ -21,6 +21,7 @@ import { repoRoot } from '../../fixtures/versions.ts';
 const scratch = mkdtempSync(join(tmpdir(), 'spire-k8s-leave-nothing-'));
 const failNamespace = 'spire-conformance-fail';
 const interruptNamespace = 'spire-conformance-int';
+const killNamespace = 'spire-conformance-kill';
 const policy = 'spire-k8s-selftest-refuse-nesteda-agent';
 let kube: Kube;
 let kubeconfig: string;
@@ -112,6 +113,30 @@ describe('nothing left behind', () => {
     assert.match(output, /attachment #\d+: events spire-conformance-fail/);
     const seconds = await expectAsBefore(before, failNamespace);
     console.log(`after the failed deploy, the cluster was as before ${seconds.toFixed(1)} s after the run ended`);
+  });
+
+  it('a run killed (SIGKILL) while it deploys: `npm run clean` removes what it left, once its lock has expired', async () => {
+    const before = await owned(killNamespace);
+    // Its own process group, so that the kill takes Playwright and its workers at once, as a lost machine would.
+    const child = spawn(process.execPath, [...playwright, 'specs/nested'], { cwd: repoRoot, env: env(killNamespace, 'killed'), detached: true, stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+    await pRetry(async () => {
+      await kube.apps.readNamespacedStatefulSet({ name: 'root-server', namespace: killNamespace });
+    }, { retries: 120, factor: 1, minTimeout: 500 });
+    process.kill(-child.pid!, 'SIGKILL');
+    await exited;
+    const left = (await owned(killNamespace)).filter((k) => !before.includes(k));
+    assert.ok(left.some((k) => k === `Namespace ${killNamespace}`), `a killed run cannot clean up: expected its objects left, found ${left.join(', ') || 'none'}`);
+    // While its lock is fresh the run may still be alive: clean leaves it alone.
+    const early = spawnSync('npx', ['tsx', 'scripts/clean.ts'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000, env: env(killNamespace, 'clean') });
+    assert.match(`${early.stdout}${early.stderr}`, new RegExp(`nested: left alone, a run holds namespace ${killNamespace}`));
+    await new Promise((resolve) => setTimeout(resolve, 31_000));
+    const clean = spawnSync('npx', ['tsx', 'scripts/clean.ts'], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000, env: env(killNamespace, 'clean') });
+    const output = `${clean.stdout}${clean.stderr}`;
+    assert.equal(clean.status, 0, output);
+    assert.match(output, /\(ended without removing what it owned\): nested: removed in [\d.]+ s/);
+    const seconds = await expectAsBefore(before, killNamespace);
+    console.log(`after npm run clean, the cluster was as before ${seconds.toFixed(1)} s after it ended`);
   });
 
   it('a run interrupted (SIGINT) while it deploys: the cluster is as before', async () => {

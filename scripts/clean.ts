@@ -1,0 +1,98 @@
+// `npm run clean`: removes what runs killed before their end (SIGKILL, a lost CI machine) left on
+// the cluster. Each run's ledger (reports/.runs/<run>.ledger.jsonl) lists what it owned before it
+// created it; a ledger that never recorded its end is removed module by module and then marked
+// ended. Left alone: kept modules (`topology up`), a module whose namespace a run holds now (its
+// lock), and one a later run has made its own (its marker names that run). The cluster is the one
+// the suite would use: CLUSTER=kubeconfig (KUBECONFIG, KUBE_CONTEXT) or the running local one.
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import * as k8s from '@kubernetes/client-node';
+import { localClusterRunning } from '../fixtures/cluster/local.ts';
+import { kubeconfigCluster } from '../fixtures/cluster/kubeconfig.ts';
+import { clients, ensureReachable, loadKubeConfig } from '../fixtures/kube/client.ts';
+import { markerName, type Marker } from '../fixtures/modules/module.ts';
+import { ownedByRun, removeModule } from '../fixtures/modules/teardown.ts';
+import { isNotFound } from '../fixtures/kube/apply.ts';
+import type { Kube } from '../fixtures/kube/client.ts';
+import { SetupError } from '../fixtures/suite/errors.ts';
+import { hasEnded, readLedger, recordEnded } from '../fixtures/suite/ledger.ts';
+import { readOptions } from '../fixtures/suite/options.ts';
+import { leaseAgeSeconds, lockName, lockNamespace } from '../fixtures/suite/run-lock.ts';
+import { repoRoot } from '../fixtures/versions.ts';
+
+async function readMarker(kube: Kube, namespace: string, module: string): Promise<Marker | undefined> {
+  try {
+    const raw = (await kube.core.readNamespacedConfigMap({ name: markerName(module), namespace })).data?.marker;
+    return raw ? (JSON.parse(raw) as Marker) : undefined;
+  } catch (error) {
+    if (isNotFound(error)) return undefined;
+    throw error;
+  }
+}
+
+try {
+  const options = readOptions();
+  const path = options.cluster === 'kubeconfig' ? (await kubeconfigCluster(options)).kubeconfigPath : await localClusterRunning();
+  if (!path) throw new SetupError('no cluster to clean: start the local one (npm run cluster:up) or set CLUSTER=kubeconfig (KUBECONFIG, KUBE_CONTEXT).');
+  const kube = clients(loadKubeConfig(path, options.cluster === 'kubeconfig' ? options.context : undefined));
+  await ensureReachable(kube, 10_000);
+  const coordination = kube.config.makeApiClient(k8s.CoordinationV1Api);
+  const dir = join(repoRoot, 'reports', '.runs');
+  const ledgers = readdirSync(dir, { withFileTypes: true }).filter((f) => f.isFile() && f.name.endsWith('.ledger.jsonl')).map((f) => f.name).sort();
+  let cleaned = 0;
+  // Read when judged, not once: a live run renews its lock every 10 s.
+  const leaseOf = async (namespace: string) => {
+    try {
+      return await coordination.readNamespacedLease({ name: lockName(namespace), namespace: lockNamespace });
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  };
+  const fresh = (l: k8s.V1Lease | undefined) => l !== undefined && (leaseAgeSeconds(l) ?? Infinity) < (l.spec?.leaseDurationSeconds ?? 30);
+  for (const file of ledgers) {
+    const ledgerPath = join(dir, file);
+    const ledger = readLedger(ledgerPath);
+    // Ended, or from before ledgers recorded what a deploy owned ahead of it (nothing to go by).
+    if (hasEnded(ledger) || !ledger.some((e) => e.action === 'deploying')) continue;
+    const runId = file.replace(/\.ledger\.jsonl$/, '');
+    let left = false;
+    for (const { module, objects, kept } of ownedByRun(ledger).reverse()) {
+      if (kept) continue;
+      // The module's marker names its instance; the instance's lock and marker say whether it is still this run's.
+      const marker = objects.find((o) => o.kind === 'ConfigMap' && o.name === markerName(module));
+      const namespace = marker?.namespace;
+      const lease = namespace ? await leaseOf(namespace) : undefined;
+      if (namespace && fresh(lease)) {
+        console.log(`run ${runId}: ${module}: left alone, a run holds namespace ${namespace} (${lease?.spec?.holderIdentity})`);
+        left = true;
+        continue;
+      }
+      const now = namespace ? await readMarker(kube, namespace, module) : undefined;
+      if (now && now.runId !== runId) {
+        console.log(`run ${runId}: ${module}: left alone, it is run ${now.runId}'s deployment now`);
+        continue;
+      }
+      const { problems, line } = await removeModule(kube, module, objects);
+      console.log(`run ${runId} (ended without removing what it owned): ${line}`);
+      left ||= problems.length > 0;
+    }
+    if (left) {
+      process.exitCode = 1;
+      continue;
+    }
+    // Its lock too, once expired (a fresh one left the modules alone above).
+    const leases = (await coordination.listNamespacedLease({ namespace: lockNamespace, labelSelector: 'app.kubernetes.io/managed-by=spire-k8s-conformance' })).items;
+    for (const lease of leases.filter((l) => l.spec?.holderIdentity?.startsWith(`run ${runId},`) && !fresh(l))) {
+      await coordination.deleteNamespacedLease({ name: lease.metadata!.name!, namespace: lockNamespace }).catch((error: unknown) => {
+        if (!isNotFound(error)) throw error;
+      });
+    }
+    recordEnded(ledgerPath);
+    cleaned += 1;
+  }
+  console.log(cleaned ? `cleaned ${cleaned} run(s)` : 'nothing to clean');
+} catch (error) {
+  console.error(error instanceof SetupError ? error.message : error);
+  process.exitCode = 1;
+}
