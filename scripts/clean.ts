@@ -10,25 +10,14 @@ import * as k8s from '@kubernetes/client-node';
 import { localClusterRunning } from '../fixtures/cluster/local.ts';
 import { kubeconfigCluster } from '../fixtures/cluster/kubeconfig.ts';
 import { clients, ensureReachable, loadKubeConfig } from '../fixtures/kube/client.ts';
-import { markerName, type Marker } from '../fixtures/modules/module.ts';
+import { markerName, readMarker } from '../fixtures/modules/module.ts';
 import { ownedByRun, removeModule } from '../fixtures/modules/teardown.ts';
 import { isNotFound } from '../fixtures/kube/apply.ts';
-import type { Kube } from '../fixtures/kube/client.ts';
 import { SetupError } from '../fixtures/suite/errors.ts';
 import { hasEnded, readLedger, recordEnded } from '../fixtures/suite/ledger.ts';
 import { readOptions } from '../fixtures/suite/options.ts';
-import { leaseAgeSeconds, lockName, lockNamespace } from '../fixtures/suite/run-lock.ts';
+import { leaseHeld, lockName, lockNamespace } from '../fixtures/suite/run-lock.ts';
 import { repoRoot } from '../fixtures/versions.ts';
-
-async function readMarker(kube: Kube, namespace: string, module: string): Promise<Marker | undefined> {
-  try {
-    const raw = (await kube.core.readNamespacedConfigMap({ name: markerName(module), namespace })).data?.marker;
-    return raw ? (JSON.parse(raw) as Marker) : undefined;
-  } catch (error) {
-    if (isNotFound(error)) return undefined;
-    throw error;
-  }
-}
 
 try {
   const options = readOptions();
@@ -49,7 +38,6 @@ try {
       throw error;
     }
   };
-  const fresh = (l: k8s.V1Lease | undefined) => l !== undefined && (leaseAgeSeconds(l) ?? Infinity) < (l.spec?.leaseDurationSeconds ?? 30);
   for (const file of ledgers) {
     const ledgerPath = join(dir, file);
     const ledger = readLedger(ledgerPath);
@@ -63,7 +51,7 @@ try {
       const marker = objects.find((o) => o.kind === 'ConfigMap' && o.name === markerName(module));
       const namespace = marker?.namespace;
       const lease = namespace ? await leaseOf(namespace) : undefined;
-      if (namespace && fresh(lease)) {
+      if (namespace && lease && leaseHeld(lease)) {
         console.log(`run ${runId}: ${module}: left alone, a run holds namespace ${namespace} (${lease?.spec?.holderIdentity})`);
         left = true;
         continue;
@@ -83,7 +71,7 @@ try {
     }
     // Its lock too, once expired (a fresh one left the modules alone above).
     const leases = (await coordination.listNamespacedLease({ namespace: lockNamespace, labelSelector: 'app.kubernetes.io/managed-by=spire-k8s-conformance' })).items;
-    for (const lease of leases.filter((l) => l.spec?.holderIdentity?.startsWith(`run ${runId},`) && !fresh(l))) {
+    for (const lease of leases.filter((l) => l.spec?.holderIdentity?.startsWith(`run ${runId},`) && !leaseHeld(l))) {
       await coordination.deleteNamespacedLease({ name: lease.metadata!.name!, namespace: lockNamespace }).catch((error: unknown) => {
         if (!isNotFound(error)) throw error;
       });

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import pRetry from 'p-retry';
-import { localClusterRunning } from '../../fixtures/cluster/local.ts';
-import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
+import type { Kube } from '../../fixtures/kube/client.ts';
+import { deleteNamespaceAndWait, targetCluster } from '../support/target-cluster.ts';
 import { repoRoot } from '../../fixtures/versions.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'spire-k8s-preflight-'));
@@ -36,30 +36,11 @@ function expectRefused(kubeconfig: string, line: RegExp, extraEnv: Record<string
 }
 
 before(async () => {
-  adminKubeconfig = process.env.CLUSTER === 'kubeconfig' ? process.env.KUBECONFIG! : (await localClusterRunning())!;
-  assert.ok(adminKubeconfig, 'needs a running cluster: the local one (npm run cluster:up) or CLUSTER=kubeconfig');
-  kube = clients(loadKubeConfig(adminKubeconfig));
+  ({ kubeconfig: adminKubeconfig, kube } = await targetCluster());
 });
 
-/** Deletes a namespace and waits until it is gone (the next test may create it again). */
-async function deleteNamespace(name: string): Promise<void> {
-  try {
-    await kube.core.deleteNamespace({ name });
-  } catch {
-    return; // not created, or already gone
-  }
-  await pRetry(async () => {
-    try {
-      await kube.core.readNamespace({ name });
-    } catch {
-      return;
-    }
-    throw new Error(`namespace ${name} still terminating`);
-  }, { retries: 120, factor: 1, minTimeout: 500 });
-}
-
 after(async () => {
-  await deleteNamespace(probeNamespace);
+  await deleteNamespaceAndWait(kube, probeNamespace);
   rmSync(scratch, { recursive: true, force: true });
 });
 
@@ -101,7 +82,7 @@ describe('preflight', () => {
     try {
       expectRefused(adminKubeconfig, new RegExp(`SetupError: the SPIRE agents need hostPID, hostNetwork and hostPath in namespace ${probeNamespace}, and a pod like root-agent would be refused: .*violates PodSecurity "baseline:latest": host namespaces \\(hostNetwork=true, hostPID=true\\).*hostPath volumes.*\\. Label it pod-security\\.kubernetes\\.io/enforce=privileged`), { SPIRE_NAMESPACE: probeNamespace, REUSE: '1' });
     } finally {
-      await deleteNamespace(probeNamespace);
+      await deleteNamespaceAndWait(kube, probeNamespace);
     }
   });
 

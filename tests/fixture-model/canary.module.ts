@@ -15,7 +15,6 @@ export const canaryModule: ModuleDefinition<{ namespace: string }> = {
       { apiVersion: 'v1', kind: 'Namespace', metadata: { name: canaryNamespace, labels: { ...managedBy } } },
       { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'canary', namespace: canaryNamespace, labels: { ...managedBy } } },
     ] as never);
-    return [{ apiVersion: 'v1', kind: 'Namespace', name: canaryNamespace }];
   },
   healthy: async (ctx) => exists(ctx.kube),
   connect: () => Promise.resolve({ namespace: canaryNamespace }),

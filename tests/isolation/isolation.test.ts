@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { KubernetesObject } from '@kubernetes/client-node';
 import pRetry, { AbortError } from 'p-retry';
-import { localClusterRunning } from '../../fixtures/cluster/local.ts';
 import { isNotFound, parseManifests, remove } from '../../fixtures/kube/apply.ts';
-import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
+import type { Kube } from '../../fixtures/kube/client.ts';
+import { deleteNamespaceAndWait, targetCluster } from '../support/target-cluster.ts';
 import { waitForWorkload } from '../../fixtures/kube/wait.ts';
 import { pinImages } from '../../fixtures/modules/manifests.ts';
 import type { ServerRef } from '../../fixtures/spire/cli.ts';
@@ -83,9 +83,7 @@ async function leftovers(namespace: string): Promise<string[]> {
 }
 
 before(async () => {
-  kubeconfig = (process.env.CLUSTER === 'kubeconfig' ? process.env.KUBECONFIG : await localClusterRunning()) ?? '';
-  assert.ok(kubeconfig, 'needs a running cluster: the local one (npm run cluster:up) or CLUSTER=kubeconfig');
-  kube = clients(loadKubeConfig(kubeconfig));
+  ({ kubeconfig, kube } = await targetCluster());
   try {
     await kube.core.readNamespace({ name: foreignNamespace });
     assert.fail(`namespace ${foreignNamespace} exists already: this self-test deploys its foreign SPIRE there (remove it, or run on a cluster without it)`);
@@ -104,15 +102,7 @@ before(async () => {
 
 after(async () => {
   await remove(kube, foreign);
-  await pRetry(async () => {
-    try {
-      await kube.core.readNamespace({ name: foreignNamespace });
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw error;
-    }
-    throw new Error(`namespace ${foreignNamespace} still terminating`);
-  }, { retries: 120, factor: 1, minTimeout: 1000 });
+  await deleteNamespaceAndWait(kube, foreignNamespace);
   rmSync(scratch, { recursive: true, force: true });
 });
 

@@ -11,9 +11,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as k8s from '@kubernetes/client-node';
 import pRetry from 'p-retry';
-import { localClusterRunning } from '../../fixtures/cluster/local.ts';
 import { isNotFound } from '../../fixtures/kube/apply.ts';
-import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
+import type { Kube } from '../../fixtures/kube/client.ts';
+import { targetCluster } from '../support/target-cluster.ts';
 import { managedBy } from '../../fixtures/modules/module.ts';
 import { lockName, lockNamespace } from '../../fixtures/suite/run-lock.ts';
 import { repoRoot } from '../../fixtures/versions.ts';
@@ -72,9 +72,7 @@ const env = (namespace: string, name: string) => ({
 const playwright = [join(repoRoot, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', '--reporter=line', '--output', join(scratch, 'out')];
 
 before(async () => {
-  kubeconfig = (process.env.CLUSTER === 'kubeconfig' ? process.env.KUBECONFIG : await localClusterRunning()) ?? '';
-  assert.ok(kubeconfig, 'needs a running cluster: the local one (npm run cluster:up) or CLUSTER=kubeconfig');
-  kube = clients(loadKubeConfig(kubeconfig));
+  ({ kubeconfig, kube } = await targetCluster());
 });
 
 after(async () => {

@@ -1,0 +1,34 @@
+/**
+ * The cluster the self-tests run against: CLUSTER=kubeconfig (KUBECONFIG) or the running local
+ * one; and the namespace deletion they wait out (the next test may create it again).
+ */
+import assert from 'node:assert/strict';
+import pRetry from 'p-retry';
+import { localClusterRunning } from '../../fixtures/cluster/local.ts';
+import { isNotFound } from '../../fixtures/kube/apply.ts';
+import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
+
+export async function targetCluster(): Promise<{ kubeconfig: string; kube: Kube }> {
+  const kubeconfig = (process.env.CLUSTER === 'kubeconfig' ? process.env.KUBECONFIG : await localClusterRunning()) ?? '';
+  assert.ok(kubeconfig, 'needs a running cluster: the local one (npm run cluster:up) or CLUSTER=kubeconfig');
+  return { kubeconfig, kube: clients(loadKubeConfig(kubeconfig)) };
+}
+
+/** Deletes a namespace (if there is one) and waits until it is gone. */
+export async function deleteNamespaceAndWait(kube: Kube, name: string): Promise<void> {
+  try {
+    await kube.core.deleteNamespace({ name });
+  } catch (error) {
+    if (!isNotFound(error)) throw error;
+    return;
+  }
+  await pRetry(async () => {
+    try {
+      await kube.core.readNamespace({ name });
+    } catch (error) {
+      if (isNotFound(error)) return;
+      throw error;
+    }
+    throw new Error(`namespace ${name} still terminating`);
+  }, { retries: 240, factor: 1, minTimeout: 500 });
+}
