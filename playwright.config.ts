@@ -21,8 +21,11 @@ process.env.SPIRE_K8S_COMMAND ??= [
   'npx playwright', ...process.argv.slice(2),
 ].join(' ');
 
-/** One project per module, in dependency order; merge-reports' config (reporter/) shares them. */
-export const suiteProjects = ['cluster', 'nested', 'oidc', 'federated'].map((name) => ({ name, testDir: join(repoRoot, 'specs', name) }));
+/**
+ * One project per module, in dependency order; merge-reports' config (reporter/) shares them. The
+ * resilience specs break and heal the deployments, so they run last, after every read of them.
+ */
+export const suiteProjects = ['cluster', 'nested', 'oidc', 'federated', 'resilience'].map((name) => ({ name, testDir: join(repoRoot, 'specs', name) }));
 
 // The read-only audit of a deployment the suite did not create exists only when asked for
 // (`--project audit`): a plain run never audits, an audit never deploys. Workers see the env.

@@ -4,23 +4,13 @@
 // signs, the holder's agent and jose accept a token signed by it.
 import { decodeProtectedHeader } from 'jose';
 import { test, expect } from '../../fixtures/index.ts';
+import { secondsUntil } from '../../fixtures/expect.ts';
 import { judgedRelationships, observeFederation, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { activateJwtAuthority, prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { federatedBundle, fetchJwtSvid, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
 import { jwtKids, workloadJwtKids } from '../../fixtures/verify/bundle.ts';
-import { slackSeconds } from '../../fixtures/verify/federation.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { attachFact, recordFigure } from '../../fixtures/report/facts.ts';
-
-/** Polls `check` until it holds; returns the seconds from `since` to the first success. */
-async function secondsUntil(check: () => Promise<boolean>, since: number, boundSeconds: number, what: string): Promise<number> {
-  let at = 0;
-  await expect.poll(async () => {
-    if (await check()) at ||= Date.now();
-    return at > 0;
-  }, { message: `${what} within ${boundSeconds.toFixed(1)} s (the model's bound + ${slackSeconds} s)`, timeout: (boundSeconds + slackSeconds) * 1000, intervals: [500] }).toBe(true);
-  return (at - since) / 1000;
-}
 
 test('a JWT key prepared at either peer reaches the other trust domain by itself, within the model\'s lag, and then signs tokens it accepts', async ({ cluster, federated }, testInfo) => {
   const { kube } = cluster;

@@ -1,0 +1,65 @@
+// Proves the nested topology's promise: with root-server away, nestedA and nestedB keep issuing to
+// their workloads, new X.509-SVIDs for new entries and JWT-SVIDs for new audiences, signed by their
+// own CAs (which chain to the roots their workloads hold), for as long as those CAs live; when
+// root returns, its datastore and keys are as before, and a JWT key it publishes reaches both nested
+// servers within U1's bound (they follow their upstream again).
+import { test, expect } from '../../fixtures/index.ts';
+import { secondsUntil } from '../../fixtures/expect.ts';
+import { withProbeEntry } from '../../fixtures/spire/entries.ts';
+import { serverInventory } from '../../fixtures/spire/inventory.ts';
+import { withServerStopped } from '../../fixtures/spire/outage.ts';
+import { prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
+import { fetchJwtSvid, fetchX509Svids, serverBundle } from '../../fixtures/spire/svids.ts';
+import { waitForKidsToAgree } from '../../fixtures/spire/trust-domain.ts';
+import { spireServer } from '../../fixtures/spire/cli.ts';
+import { jwtKids } from '../../fixtures/verify/bundle.ts';
+import { slackSeconds, spireRules } from '../../fixtures/verify/federation.ts';
+import { inventoryLosses, inventorySummary } from '../../fixtures/verify/inventory.ts';
+import { nextSyncBoundSeconds, upstreamReturnBoundSeconds } from '../../fixtures/verify/recovery.ts';
+import { x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';
+import { recordFigure } from '../../fixtures/report/facts.ts';
+
+test('with root-server away, nestedA and nestedB keep issuing SVIDs to their workloads; root returns with its datastore, and the nested servers follow it again', async ({ cluster, nested }, testInfo) => {
+  const { kube } = cluster;
+  const { root } = nested.servers;
+  const before = await test.step('count root-server\'s datastore and keys', () => serverInventory(kube, root));
+  const issuers = [{ server: nested.servers.nestedA, workload: nested.workloads.a }, { server: nested.servers.nestedB, workload: nested.workloads.b }];
+
+  const outage = await withServerStopped(kube, root, async (downAt) => {
+    // Let the nested servers' upstream polls fail at least once first.
+    await new Promise((r) => setTimeout(r, Math.max(0, downAt + spireRules.upstreamPollSeconds * 1000 * 2 - Date.now()))); // ok: two upstream polls
+    await Promise.all(issuers.map(async ({ server, workload }) => {
+      await test.step(`root away: ${server.name} issues an X.509-SVID for a new entry to ${workload.pod}`, () =>
+        withProbeEntry(kube, server, workload.spiffeId, async (probeId) => {
+          await secondsUntil(async () => (await fetchX509Svids(kube, workload)).some((s) => s.spiffeId === probeId), Date.now(), nextSyncBoundSeconds, `${workload.pod} receives an X.509-SVID for ${probeId} from ${server.name} while root-server is stopped`);
+          const svid = (await fetchX509Svids(kube, workload)).find((s) => s.spiffeId === probeId)!;
+          expect(await x509SvidViolations(svid.chain, svid.bundle, probeId)).toHaveNoViolations(`the X.509-SVID ${server.name} issued for ${probeId} without root`);
+          const ca = JSON.parse(await spireServer(kube, server, ['localauthority', 'x509', 'show', '-output', 'json'])) as { active?: { expires_at?: string } };
+          const caExpires = Number(ca.active?.expires_at ?? 0) * 1000;
+          expect(svid.chain[0]!.notAfter.getTime(), `the SVID does not outlive ${server.name}'s CA`).toBeLessThanOrEqual(caExpires);
+          // How long this server can go on issuing without its upstream: its CA's remaining life.
+          await recordFigure(testInfo, { group: 'resilience', name: `${server.name} can issue without root for`, seconds: (caExpires - Date.now()) / 1000 });
+        }));
+      await test.step(`root away: ${server.name} signs a JWT-SVID for a new audience for ${workload.pod}`, async () => {
+        const jwt = await fetchJwtSvid(kube, workload, `spire-conformance-rootless-${Date.now()}`);
+        expect(jwt.spiffeId).toBe(workload.spiffeId);
+      });
+    }));
+  });
+  const awaySeconds = (outage.backAt - outage.downAt) / 1000;
+
+  await test.step(`root back: nothing lost (${inventorySummary(before)} before)`, async () => {
+    expect(inventoryLosses(before, await serverInventory(kube, root))).toHaveNoViolations('root-server\'s datastore and keys after the restart');
+  });
+  const kid = await test.step('root back: it publishes a new JWT key', () => prepareJwtAuthority(kube, root));
+  const prepared = Date.now();
+  const follow = await test.step(`root back: nestedA and nestedB take ${kid} from it`, () =>
+    secondsUntil(async () => {
+      const sets = await Promise.all([nested.servers.nestedA, nested.servers.nestedB].map(async (s) => jwtKids(await serverBundle(kube, s))));
+      return sets.every((s) => s.includes(kid));
+    }, prepared, upstreamReturnBoundSeconds, `nestedA-server and nestedB-server hold ${kid}, prepared at root-server after its return`));
+  await test.step('the trust domain agrees again', () => waitForKidsToAgree(kube, nested.servers, upstreamReturnBoundSeconds + slackSeconds));
+  await recordFigure(testInfo, { group: 'resilience', name: 'root-server away (pod deleted)', seconds: awaySeconds });
+  await recordFigure(testInfo, { group: 'resilience', name: 'root-server back → nested servers follow its bundle', seconds: follow, boundSeconds: upstreamReturnBoundSeconds, boundSource: 'U1: a downstream server polls its upstream every 5 s, + datastore cache' });
+  console.log(`[resilience] root-server: away ${awaySeconds.toFixed(1)} s; nested servers had its new key ${follow.toFixed(1)} s after it was prepared`);
+});
