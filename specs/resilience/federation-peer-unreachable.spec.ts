@@ -19,7 +19,8 @@ import { recordFigure } from '../../fixtures/report/facts.ts';
 
 test('an unreachable federation peer leaves the holder\'s copy, its workloads\' identities and federated validation working; refresh resumes when the peer is back', async ({ cluster, federated }, testInfo) => {
   const { kube } = cluster;
-  const rel = federated.relationships.find((r) => r.holder.name === federated.servers.nestedC.name)!;
+  const rel = federated.relationships.find((r) => r.holder.name === federated.servers.nestedC.name);
+  if (!rel) throw new Error(`no relationship held by ${federated.servers.nestedC.name} among ${federated.relationships.map((r) => `${r.holder.name} ← ${r.peerDomain}`).join(', ')}`);
   const { holder, peer, peerDomain } = rel;
   const endpoint = new URL(rel.spec.bundleEndpointURL);
   const [service, namespace = holder.namespace] = endpoint.hostname.split('.');

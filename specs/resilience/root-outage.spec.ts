@@ -36,7 +36,8 @@ test('with root-server away, nestedA and nestedB keep issuing SVIDs to their wor
       await test.step(`root away: ${server.name} issues an X.509-SVID for a new entry to ${workload.pod}`, () =>
         withProbeEntry(kube, server, workload.spiffeId, async (probeId) => {
           await secondsUntil(async () => (await fetchX509Svids(kube, workload)).some((s) => s.spiffeId === probeId), Date.now(), nextSyncBoundSeconds, `${workload.pod} receives an X.509-SVID for ${probeId} from ${server.name} while root-server is stopped`);
-          const svid = (await fetchX509Svids(kube, workload)).find((s) => s.spiffeId === probeId)!;
+          const svid = (await fetchX509Svids(kube, workload)).find((s) => s.spiffeId === probeId);
+          if (!svid) throw new Error(`${workload.pod} no longer receives the X.509-SVID for ${probeId} it had a moment ago`);
           expect(await x509SvidViolations(svid.chain, svid.bundle, probeId)).toHaveNoViolations(`the X.509-SVID ${server.name} issued for ${probeId} without root`);
           const ca = JSON.parse(await spireServer(kube, server, ['localauthority', 'x509', 'show', '-output', 'json'])) as { active?: { expires_at?: string } };
           const caExpires = Number(ca.active?.expires_at ?? 0) * 1000;
