@@ -7,7 +7,7 @@ import { secondsUntil } from '../../fixtures/expect.ts';
 import { httpGet } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { daemonSetPod, replacePod } from '../../fixtures/spire/outage.ts';
-import { fetchJwtSvid, fetchX509Svid, serverBundle } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid, serverBundle, x509SvidIds } from '../../fixtures/spire/svids.ts';
 import { observeOidc } from '../../fixtures/topology/observe.ts';
 import { jwtKids, type SpiffeJwk } from '../../fixtures/verify/bundle.ts';
 import { nextSyncBoundSeconds, oidcReplacedBoundSeconds } from '../../fixtures/verify/recovery.ts';
@@ -20,7 +20,7 @@ test('an agent replaced: its workload gets its X.509- and JWT-SVIDs again within
   const pod = await daemonSetPod(kube, nested.namespace, agent);
   const replaced = await test.step(`delete ${pod}; its DaemonSet starts another`, () => replacePod(kube, nested.namespace, pod));
   const back = await test.step(`${workload.pod} gets its X.509-SVID from ${replaced.pod.metadata!.name}`, () =>
-    secondsUntil(async () => (await fetchX509Svid(kube, workload).catch(() => undefined))?.spiffeId === workload.spiffeId, replaced.readyAt, nextSyncBoundSeconds, `${workload.pod} receives its X.509-SVID (${workload.spiffeId}) from the new ${agent} pod`));
+    secondsUntil(async () => (await x509SvidIds(kube, workload).catch((): string[] => [])).includes(workload.spiffeId), replaced.readyAt, nextSyncBoundSeconds, `${workload.pod} receives its X.509-SVID (${workload.spiffeId}) from the new ${agent} pod`));
   await test.step(`${workload.pod} gets a JWT-SVID too`, async () => {
     expect((await fetchJwtSvid(kube, workload, `spire-conformance-agent-replaced-${Date.now()}`)).spiffeId).toBe(workload.spiffeId);
   });
