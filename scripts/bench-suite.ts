@@ -6,7 +6,9 @@
  *   npx tsx scripts/bench-suite.ts [runs=3] [-- playwright args, e.g. specs/nested]
  *
  * Reads the suite's own log lines ("deployed and ready in", "removed in") and Playwright's JSON
- * report. A benchmark, not a test: it asserts nothing, it measures.
+ * report, whose figure attachments (propagation and recovery times, each with its bound) it
+ * summarizes too: `npx tsx scripts/bench-suite.ts 3 -- specs/resilience` gives the faults' recovery
+ * times. A benchmark, not a test: it asserts nothing, it measures.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -18,7 +20,25 @@ const dashes = process.argv.indexOf('--');
 const args = dashes >= 0 ? process.argv.slice(dashes + 1) : [];
 const runs = Number((dashes >= 0 ? process.argv.slice(2, dashes) : process.argv.slice(2))[0] ?? 3);
 
-interface JsonSuite { title: string; file?: string; suites?: JsonSuite[]; specs?: { tests: { projectName: string; results: { duration: number }[] }[] }[] }
+interface JsonAttachment { name: string; body?: string }
+interface JsonSuite { title: string; file?: string; suites?: JsonSuite[]; specs?: { tests: { projectName: string; results: { duration: number; attachments?: JsonAttachment[] }[] }[] }[] }
+interface Figure { group: string; name: string; seconds: number; boundSeconds?: number }
+
+/** The figures the specs recorded (fixtures/report/facts.ts recordFigure), by "group: name". */
+function figures(report: { suites: JsonSuite[] }): Map<string, Figure> {
+  const out = new Map<string, Figure>();
+  const walk = (s: JsonSuite) => {
+    for (const spec of s.specs ?? []) for (const t of spec.tests) for (const r of t.results) for (const a of r.attachments ?? []) {
+      if (!a.name.startsWith('figure: ') || !a.body) continue;
+      const f = JSON.parse(Buffer.from(a.body, 'base64').toString()) as Figure;
+      out.set(`${f.group}: ${f.name}`, f);
+    }
+    (s.suites ?? []).forEach(walk);
+  };
+  report.suites.forEach(walk);
+  return out;
+}
+const measured: Map<string, Figure>[] = [];
 
 function projectDurations(report: { suites: JsonSuite[] }): Record<string, number> {
   const out: Record<string, number> = {};
@@ -50,7 +70,9 @@ function once(): Promise<Record<string, number>> {
       for (const m of out.matchAll(/\[spire-k8s-conformance\] \w+: removed in ([\d.]+) s/g)) removal += Number(m[1]);
       phases.removal = removal;
       try {
-        for (const [project, seconds] of Object.entries(projectDurations(JSON.parse(readFileSync(json, 'utf8')) as { suites: JsonSuite[] }))) {
+        const report = JSON.parse(readFileSync(json, 'utf8')) as { suites: JsonSuite[] };
+        measured.push(figures(report));
+        for (const [project, seconds] of Object.entries(projectDurations(report))) {
           // Playwright does not count worker fixtures (the module deploys) in a test's duration.
           phases[`specs/${project} (tests)`] = seconds;
         }
@@ -76,4 +98,15 @@ console.log(`\n${'phase'.padEnd(40)}${'min'.padStart(8)}${'median'.padStart(8)}$
 for (const k of keys) {
   const v = all.map((r) => r[k]).filter((x): x is number => x !== undefined).sort((a, b) => a - b);
   console.log(`${k.padEnd(40)}${f(v[0])}${f(v[Math.floor((v.length - 1) / 2)])}${f(v.at(-1))}`);
+}
+
+const named = [...new Set(measured.flatMap((m) => [...m.keys()]))].sort();
+if (named.length) {
+  console.log(`\n${'figure'.padEnd(72)}${'min'.padStart(8)}${'median'.padStart(8)}${'max'.padStart(8)}${'bound'.padStart(8)}   (seconds)`);
+  for (const k of named) {
+    const v = measured.map((m) => m.get(k)).filter((x): x is Figure => x !== undefined);
+    const s = v.map((x) => x.seconds).sort((a, b) => a - b);
+    const bounds = v.map((x) => x.boundSeconds).filter((x): x is number => x !== undefined);
+    console.log(`${k.padEnd(72)}${f(s[0])}${f(s[Math.floor((s.length - 1) / 2)])}${f(s.at(-1))}${bounds.length ? `${f(Math.min(...bounds))}` : '       -'}`);
+  }
 }
