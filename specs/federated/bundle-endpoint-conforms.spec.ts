@@ -8,6 +8,7 @@
 // F12–F14, F26–F29, B2–B5. (A busybox pod cannot be the in-cluster client: its built-in TLS shares
 // no cipher suite with Go's servers, "no shared cipher".)
 import { test, expect } from '../../fixtures/index.ts';
+import { expectHygienicJwks } from '../../fixtures/expect.ts';
 import { httpsGetPresented } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { observeFederation, waitForVerdicts } from '../../fixtures/spire/federation-state.ts';
@@ -55,6 +56,7 @@ test('every bundle endpoint serves its trust domain\'s bundle to its peers, as a
       expect(r.status).toBe(200);
       const served = servedBundleViolations(r.body, e.url, hint);
       expect(served.violations).toHaveNoViolations(`the body of ${e.url}`);
+      if (served.bundle) expectHygienicJwks(served.bundle.keys, e.url);
       await testInfo.attach(`${ref.name} bundle endpoint body.json`, { body: r.body, contentType: 'application/json' });
       return { ...r, bundle: served.bundle! };
     });

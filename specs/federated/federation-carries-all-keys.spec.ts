@@ -3,6 +3,7 @@
 // auxiliary.org holds federated-server's; JWT-SVIDs cross both ways (SPIRE's verdict and jose's);
 // an example.org and an auxiliary.org workload complete mutual TLS through the federated bundles.
 import { test, expect } from '../../fixtures/index.ts';
+import { expectHygienicJwks } from '../../fixtures/expect.ts';
 import { waitUntilFresh } from '../../fixtures/spire/federation-state.ts';
 import { mutualTls } from '../../fixtures/spire/mtls.ts';
 import { federatedBundle, fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
@@ -20,6 +21,7 @@ test('federated-server holds every example.org JWT key: root, nestedA, nestedB a
   await testInfo.attach('example.org at federated-server.json', { body: JSON.stringify(copy, null, 2), contentType: 'application/json' });
   const union = [...new Set(Object.values(own).flat())].sort();
   expect({ 'union of root, A, B, C': union, 'federated-server copy': jwtKids(copy) }).toHaveEqualSets('example.org JWT signing kids');
+  expectHygienicJwks(copy.keys, 'federated-server\'s copy of example.org');
 });
 
 test('nestedC-server holds auxiliary.org\'s JWT keys as federated-server publishes them', async ({ cluster, federated }) => {
@@ -27,6 +29,7 @@ test('nestedC-server holds auxiliary.org\'s JWT keys as federated-server publish
   await test.step('every relationship fresh (within the model\'s lag)', () => waitUntilFresh(kube, federated.topologyServers));
   const [live, copy] = await Promise.all([serverBundle(kube, federated.servers.federated), federatedBundle(kube, federated.servers.nestedC, federated.domains.auxiliary)]);
   expect({ 'federated-server': jwtKids(live), 'nestedC-server copy': jwtKids(copy) }).toHaveEqualSets('auxiliary.org JWT signing kids');
+  expectHygienicJwks(copy.keys, 'nestedC-server\'s copy of auxiliary.org');
 });
 
 for (const source of ['nestedB', 'nestedC'] as const) {

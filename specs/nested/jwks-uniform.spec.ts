@@ -1,6 +1,7 @@
 // Proves the nested servers are in sync with the root: root-server, nestedA-server and
 // nestedB-server hold the same JWT signing keys (JWKS, use jwt-svid) and the same X.509 roots.
 import { test, expect } from '../../fixtures/index.ts';
+import { expectHygienicJwks } from '../../fixtures/expect.ts';
 import { serverBundle } from '../../fixtures/spire/svids.ts';
 import { jwtKids, x509Roots, type SpiffeBundle } from '../../fixtures/verify/bundle.ts';
 
@@ -14,6 +15,7 @@ test('root, nestedA and nestedB hold the same JWT signing keys', async ({ cluste
   await testInfo.attach('bundles.json', { body: JSON.stringify(bundles, null, 2), contentType: 'application/json' });
   const kids = Object.fromEntries(Object.entries(bundles).map(([n, b]) => [n, jwtKids(b)]));
   expect(kids).toHaveEqualSets('JWT signing kids (use jwt-svid)');
+  for (const [name, b] of Object.entries(bundles)) expectHygienicJwks(b.keys, `${name} (bundle show)`);
 });
 
 test('root, nestedA and nestedB hold the same X.509 roots', async ({ cluster, nested }) => {

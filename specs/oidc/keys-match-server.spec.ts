@@ -2,6 +2,7 @@
 // set at /keys equals nestedA-server's JWT authorities (and, by uniformity, the whole nested
 // deployment's), with the same key material for each kid.
 import { test, expect } from '../../fixtures/index.ts';
+import { expectHygienicJwks } from '../../fixtures/expect.ts';
 import { httpGet } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { serverBundle } from '../../fixtures/spire/svids.ts';
@@ -17,6 +18,7 @@ test('/keys serves exactly nestedA-server\'s JWT signing keys', async ({ cluster
   const bundle = await test.step('read nestedA-server\'s bundle', () => serverBundle(cluster.kube, nested.servers.nestedA));
   await testInfo.attach('keys.json', { body: JSON.stringify(served, null, 2), contentType: 'application/json' });
   const server = jwtAuthorities(bundle);
+  expectHygienicJwks(served.keys, 'the OIDC provider at /keys');
   expect({ 'oidc /keys': served.keys.map((k) => k.kid ?? '(no kid)').sort(), 'nesteda-server': server.map((k) => k.kid ?? '(no kid)').sort() })
     .toHaveEqualSets('JWT signing kids');
   for (const key of server) {
