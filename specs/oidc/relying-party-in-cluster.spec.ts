@@ -16,7 +16,7 @@ test('one relying-party configuration, read in-cluster from the discovery docume
   const pod = 'relying-party';
   await runPod(kube, scratch, busyboxPod(pod, idle), 'Ready');
   const get = async (url: string) => {
-    const r = await exec(kube, { namespace: scratch, pod, container: 'main' }, ['wget', '-qO-', '-T', '5', url]);
+    const r = await exec(kube, { namespace: scratch, pod, container: 'main' }, ['timeout', '5', 'wget', '-qO-', url]);
     expect(r.exitCode, `GET ${url} from a pod: ${r.stderr}`).toBe(0);
     return JSON.parse(r.stdout) as Record<string, unknown>;
   };
