@@ -27,7 +27,9 @@ test('one relying-party configuration, read in-cluster from the discovery docume
   const jwks = await test.step(`GET the jwks_uri it names (${String(discovery.jwks_uri)}) from the pod`, () => get(String(discovery.jwks_uri))) as unknown as JSONWebKeySet;
   await testInfo.attach('relying party configuration.json', { body: JSON.stringify({ issuer, jwks }, null, 2), contentType: 'application/json' });
 
-  const audience = 'sts.spire-conformance.test';
+  // One audience for the whole configuration, new each run: agents cache JWT-SVIDs per audience, and
+  // the tokens judged must be minted under the servers' configuration as it is now.
+  const audience = `sts.spire-conformance.test/${Date.now()}`;
   const keys = createLocalJWKSet(jwks);
   for (const [name, workload] of Object.entries(nested.workloads)) {
     await test.step(`a JWT-SVID from workload-${name} (through ${workload.server.name}) is accepted with iss ${issuer}`, async () => {
