@@ -16,9 +16,10 @@ import { serverPodName } from '../../fixtures/spire/cli.ts';
 import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { serverBundle } from '../../fixtures/spire/svids.ts';
 import { jwtKids, x509Authorities, type SpiffeBundle } from '../../fixtures/verify/bundle.ts';
-import { bundleDifferences, servedBundleViolations } from '../../fixtures/verify/bundle-endpoint.ts';
+import { bundleDifferences, endpointCertificateViolations, servedBundleViolations, servedWithoutClientCertificate, tlsViolations } from '../../fixtures/verify/bundle-endpoint.ts';
+import { bundleKeyViolations } from '../../fixtures/verify/bundle-shape.ts';
 import { slackSeconds, spireRules } from '../../fixtures/verify/federation.ts';
-import { fromBase64Der, x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';
+import { fromBase64Der } from '../../fixtures/verify/x509-svid.ts';
 import { x509 } from '../../fixtures/verify/x509.ts';
 
 test('every bundle endpoint serves its trust domain\'s bundle to its peers, as an X509-SVID-authenticated server', async ({ cluster, federated }, testInfo) => {
@@ -51,12 +52,16 @@ test('every bundle endpoint serves its trust domain\'s bundle to its peers, as a
       }, { message: `${e.url} serves what ${ref.name} holds`, timeout: slackSeconds * 1000 }).toEqual([]);
     });
 
-    const presented = await test.step(`${e.url}: UTF-8 JSON with integer refresh hint (${hint} s, as configured) and sequence (F14, F29, B2, B4, B5)`, async () => {
+    const presented = await test.step(`${e.url}: UTF-8 JSON with integer refresh hint (${hint} s, as configured) and sequence, well-formed keys, to a client without a certificate, over Mozilla-intermediate TLS (F5, F12, F27, F14, F29, B2, B4, B5, B9, B11, X21–X24, J15–J16)`, async () => {
       const r = await getPresented();
-      expect(r.status).toBe(200);
+      expect(servedWithoutClientCertificate(r.status, e.url)).toHaveNoViolations(`${e.url} to a client without a certificate`);
+      expect(tlsViolations(r.protocol, r.cipher, e.url)).toHaveNoViolations(`${e.url}'s TLS (${r.protocol}, ${r.cipher})`);
       const served = servedBundleViolations(r.body, e.url, hint);
       expect(served.violations).toHaveNoViolations(`the body of ${e.url}`);
-      if (served.bundle) expectHygienicJwks(served.bundle.keys, e.url);
+      if (served.bundle) {
+        expect(bundleKeyViolations(served.bundle, e.url)).toHaveNoViolations(`the keys ${e.url} serves`);
+        expectHygienicJwks(served.bundle.keys, e.url);
+      }
       await testInfo.attach(`${ref.name} bundle endpoint body.json`, { body: r.body, contentType: 'application/json' });
       return { ...r, bundle: served.bundle! };
     });
@@ -65,7 +70,7 @@ test('every bundle endpoint serves its trust domain\'s bundle to its peers, as a
       const chain = presented.peerChain.map((der) => new x509.X509Certificate(Uint8Array.from(der)));
       const roots = x509Authorities(await serverBundle(kube, ref)).map((k) => fromBase64Der(k.x5c![0]!));
       await testInfo.attach(`${ref.name} bundle endpoint certificates.pem`, { body: chain.map((c) => c.toString('pem')).join('\n') });
-      expect(await x509SvidViolations(chain, roots, `spiffe://${e.trustDomain}/spire/server`)).toHaveNoViolations(`the certificate chain ${e.url} presents`);
+      expect(await endpointCertificateViolations(chain, roots, e.trustDomain)).toHaveNoViolations(`the certificate chain ${e.url} presents`);
     });
 
     await test.step(`${e.url}: the sequence goes up when the bundle changes (B2, B3)`, async () => {

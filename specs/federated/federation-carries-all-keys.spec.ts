@@ -4,6 +4,7 @@
 // an example.org and an auxiliary.org workload complete mutual TLS through the federated bundles.
 import { test, expect } from '../../fixtures/index.ts';
 import { expectHygienicJwks } from '../../fixtures/expect.ts';
+import { bundleKeyViolations, bundlesNotMerged } from '../../fixtures/verify/bundle-shape.ts';
 import { waitUntilFresh } from '../../fixtures/spire/federation-state.ts';
 import { mutualTls } from '../../fixtures/spire/mtls.ts';
 import { federatedBundle, fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
@@ -22,6 +23,8 @@ test('federated-server holds every example.org JWT key: root, nestedA, nestedB a
   const union = [...new Set(Object.values(own).flat())].sort();
   expect({ 'union of root, A, B, C': union, 'federated-server copy': jwtKids(copy) }).toHaveEqualSets('example.org JWT signing kids');
   expectHygienicJwks(copy.keys, 'federated-server\'s copy of example.org');
+  expect(bundleKeyViolations(copy, 'federated-server\'s copy of example.org')).toHaveNoViolations('the keys of federated-server\'s copy of example.org');
+  expect(bundlesNotMerged(await serverBundle(kube, federated.servers.federated), 'federated-server\'s own bundle (auxiliary.org)', copy, 'example.org')).toHaveNoViolations('federated-server\'s own bundle');
 });
 
 test('nestedC-server holds auxiliary.org\'s JWT keys as federated-server publishes them', async ({ cluster, federated }) => {
@@ -30,6 +33,8 @@ test('nestedC-server holds auxiliary.org\'s JWT keys as federated-server publish
   const [live, copy] = await Promise.all([serverBundle(kube, federated.servers.federated), federatedBundle(kube, federated.servers.nestedC, federated.domains.auxiliary)]);
   expect({ 'federated-server': jwtKids(live), 'nestedC-server copy': jwtKids(copy) }).toHaveEqualSets('auxiliary.org JWT signing kids');
   expectHygienicJwks(copy.keys, 'nestedC-server\'s copy of auxiliary.org');
+  expect(bundleKeyViolations(copy, 'nestedC-server\'s copy of auxiliary.org')).toHaveNoViolations('the keys of nestedC-server\'s copy of auxiliary.org');
+  expect(bundlesNotMerged(await serverBundle(kube, federated.servers.nestedC), 'nestedC-server\'s own bundle (example.org)', copy, 'auxiliary.org')).toHaveNoViolations('nestedC-server\'s own bundle');
 });
 
 for (const source of ['nestedB', 'nestedC'] as const) {

@@ -20,6 +20,7 @@ import type { NestedDeployment, WorkloadHandle } from '../../fixtures/modules/ne
 import type { FederatedDeployment } from '../../fixtures/modules/federated.ts';
 import { slackSeconds, spireRules } from '../../fixtures/verify/federation.ts';
 import { inventoryLosses, inventorySummary } from '../../fixtures/verify/inventory.ts';
+import { entitledIdentitiesViolations } from '../../fixtures/verify/workload-api.ts';
 import { serverReturnBoundSeconds, upstreamReturnBoundSeconds } from '../../fixtures/verify/recovery.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
 
@@ -82,8 +83,12 @@ for (const c of cases) {
     });
     const bound = serverReturnBoundSeconds(awaySeconds);
     const resync = await test.step(`${server.name} back: a new entry reaches ${workload.pod} (its agent synced again)`, () =>
-      withProbeEntry(kube, server, workload.spiffeId, (probeId) =>
-        secondsUntil(async () => (await x509SvidIds(kube, workload)).includes(probeId), outage.backAt, bound, `${workload.pod} receives an SVID for the new entry ${probeId} after ${server.name} returned`)));
+      withProbeEntry(kube, server, workload.spiffeId, async (probeId) => {
+        const seconds = await secondsUntil(async () => (await x509SvidIds(kube, workload)).includes(probeId), outage.backAt, bound, `${workload.pod} receives an SVID for the new entry ${probeId} after ${server.name} returned`);
+        // Asked for no particular ID, the workload gets both of its identities.
+        expect(entitledIdentitiesViolations(await x509SvidIds(kube, workload), [workload.spiffeId, probeId], `${workload.pod}'s X.509 response`)).toHaveNoViolations(`${workload.pod}'s identities`);
+        return seconds;
+      }));
     await test.step('the trust domains agree again, and a token from its workload validates across', async () => {
       await c.agreeAgain(kube, nested, federated);
       const aud = `spire-conformance-after-${Date.now()}`;
