@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { repoRoot } from '../fixtures/versions.ts';
-import { externallyCheckable, type MustId } from '../fixtures/verify/musts.ts';
+import { externallyCheckable, notCheckedBecause, type MustId } from '../fixtures/verify/musts.ts';
 import { mustCoverage, type Check } from './must-coverage-model.ts';
 
 const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
@@ -31,6 +31,7 @@ const onlyMissing = process.argv.includes('--missing');
 for (const row of coverage.rows) {
   if (onlyMissing && row.specs.length) continue;
   const checksText = row.checks.join(', ') || '(no check yet)';
-  console.log(`${row.id.padEnd(5)} ${row.text.slice(0, 52).padEnd(53)} ${checksText.padEnd(40)} ${row.specs.join(', ') || (row.checks.length ? '(no spec applies it)' : '')}`);
+  const why = notCheckedBecause[row.id as MustId];
+  console.log(`${row.id.padEnd(5)} ${row.text.slice(0, 52).padEnd(53)} ${checksText.padEnd(40)} ${row.specs.join(', ') || (row.checks.length ? '(no spec applies it)' : why ? `left: ${why}` : '')}`);
 }
 console.log(`\n${coverage.covered}/${coverage.total} externally checkable SPIFFE MUSTs are checked by at least one spec (${coverage.checkedNowhere} have a check no spec applies yet).`);
