@@ -31,6 +31,8 @@ const stages: Stage[] = [
   // The CI workflow, checked by actionlint (installed into .tools/bin by .ci/run, pinned in versions.env).
   { name: 'actionlint', command: ['bash', '-c', 'bin=.tools/bin/actionlint; [ -x "$bin" ] || bin=$(command -v actionlint) || { echo "actionlint is not installed: GOBIN=$PWD/.tools/bin go install github.com/rhysd/actionlint/cmd/actionlint@$(grep ^ACTIONLINT_VERSION= versions.env | cut -d= -f2)"; exit 1; }; exec "$bin"'] },
   { name: 'unit', command: find('fixtures scripts reporter'), counts: countNodeTest },
+  // What of the SPIFFE MUSTs is left unchecked, and why; the count closes its output.
+  { name: 'MUSTs', command: ['npx', 'tsx', 'scripts/must-coverage.ts', '--missing'] },
   { name: 'self-tests', command: find('tests', '-not -path "tests/report/*"'), counts: countNodeTest },
   {
     name: 'conformance',
