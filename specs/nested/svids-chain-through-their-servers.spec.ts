@@ -4,16 +4,10 @@
 // generated for this deployment signed; and that CA is the root of the bundle the workload holds.
 // Not merely "chains to some root".
 import { test, expect } from '../../fixtures/index.ts';
-import { spireServer, type ServerRef } from '../../fixtures/spire/cli.ts';
+import { activeAuthority } from '../../fixtures/spire/local-authorities.ts';
 import { fetchX509Svid } from '../../fixtures/spire/svids.ts';
 import { chainShapeViolations } from '../../fixtures/verify/chain-shape.ts';
 import { x509 } from '../../fixtures/verify/x509.ts';
-
-async function activeX509Authority(kube: Parameters<typeof spireServer>[0], server: ServerRef): Promise<string> {
-  const shown = JSON.parse(await spireServer(kube, server, ['localauthority', 'x509', 'show', '-output', 'json'])) as { active?: { authority_id?: string } };
-  if (!shown.active?.authority_id) throw new Error(`${server.name}: localauthority x509 show names no active authority`);
-  return shown.active.authority_id;
-}
 
 for (const key of ['a', 'b'] as const) {
   test(`workload-${key}'s X.509-SVID chains through its server's CA, root-server's CA and the UpstreamAuthority CA`, async ({ cluster, nested }) => {
@@ -21,13 +15,13 @@ for (const key of ['a', 'b'] as const) {
     const w = nested.workloads[key];
     const [svid, serverCa, rootCa, secret] = await Promise.all([
       fetchX509Svid(kube, w),
-      activeX509Authority(kube, w.server),
-      activeX509Authority(kube, nested.servers.root),
+      activeAuthority(kube, w.server, 'x509'),
+      activeAuthority(kube, nested.servers.root, 'x509'),
       kube.core.readNamespacedSecret({ name: 'root-upstream-ca', namespace: nested.namespace }),
     ]);
     const upstream = new x509.X509Certificate(Buffer.from(secret.data!['tls.crt']!, 'base64').toString());
     expect(chainShapeViolations(svid.chain, {
-      authorities: [{ name: w.server.name, authorityId: serverCa }, { name: nested.servers.root.name, authorityId: rootCa }],
+      authorities: [{ name: w.server.name, authorityId: serverCa.id }, { name: nested.servers.root.name, authorityId: rootCa.id }],
       upstream: { name: `the UpstreamAuthority CA the suite generated (Secret ${nested.namespace}/root-upstream-ca)`, cert: upstream },
       bundleRoots: svid.bundle,
     }, `workload-${key}'s X.509-SVID`)).toHaveNoViolations(`the chain of workload-${key}'s X.509-SVID`);

@@ -7,7 +7,7 @@
 // takes the key within the retry SPIRE schedules from the kept copy's hint (H3).
 import { test, expect } from '../../fixtures/index.ts';
 import { secondsUntil } from '../../fixtures/expect.ts';
-import { withProbeEntry } from '../../fixtures/spire/entries.ts';
+import { withProbeEntry } from '../../fixtures/spire/probe-entries.ts';
 import { observeFederation, verdictFor, verdictTable, waitForVerdicts, waitUntilFresh } from '../../fixtures/spire/federation-state.ts';
 import { withServicePortClosed } from '../../fixtures/spire/outage.ts';
 import { prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';

@@ -5,13 +5,13 @@
 // servers within U1's bound (they follow their upstream again).
 import { test, expect } from '../../fixtures/index.ts';
 import { secondsUntil } from '../../fixtures/expect.ts';
-import { withProbeEntry } from '../../fixtures/spire/entries.ts';
+import { withProbeEntry } from '../../fixtures/spire/probe-entries.ts';
 import { serverInventory } from '../../fixtures/spire/inventory.ts';
 import { withServerStopped } from '../../fixtures/spire/outage.ts';
 import { prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
-import { fetchJwtSvid, fetchX509Svids, serverBundle } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid, fetchX509Svids, serverBundle, type X509Svid } from '../../fixtures/spire/svids.ts';
 import { waitForKidsToAgree } from '../../fixtures/spire/trust-domain.ts';
-import { spireServer } from '../../fixtures/spire/cli.ts';
+import { activeAuthority } from '../../fixtures/spire/local-authorities.ts';
 import { jwtKids } from '../../fixtures/verify/bundle.ts';
 import { slackSeconds, spireRules } from '../../fixtures/verify/federation.ts';
 import { inventoryLosses, inventorySummary } from '../../fixtures/verify/inventory.ts';
@@ -36,12 +36,11 @@ test('with root-server away, nestedA and nestedB keep issuing SVIDs to their wor
       });
       await test.step(`root away: ${server.name} issues an X.509-SVID for a new entry to ${workload.pod}`, () =>
         withProbeEntry(kube, server, workload.spiffeId, async (probeId) => {
-          await secondsUntil(async () => (await fetchX509Svids(kube, workload)).some((s) => s.spiffeId === probeId), Date.now(), nextSyncBoundSeconds, `${workload.pod} receives an X.509-SVID for ${probeId} from ${server.name} while root-server is stopped`);
-          const svid = (await fetchX509Svids(kube, workload)).find((s) => s.spiffeId === probeId);
-          if (!svid) throw new Error(`${workload.pod} no longer receives the X.509-SVID for ${probeId} it had a moment ago`);
+          let svid: X509Svid | undefined;
+          await secondsUntil(async () => !!(svid = (await fetchX509Svids(kube, workload)).find((s) => s.spiffeId === probeId)), Date.now(), nextSyncBoundSeconds, `${workload.pod} receives an X.509-SVID for ${probeId} from ${server.name} while root-server is stopped`);
+          if (!svid) throw new Error(`${workload.pod} received no X.509-SVID for ${probeId}`);
           expect(await x509SvidViolations(svid.chain, svid.bundle, probeId)).toHaveNoViolations(`the X.509-SVID ${server.name} issued for ${probeId} without root`);
-          const ca = JSON.parse(await spireServer(kube, server, ['localauthority', 'x509', 'show', '-output', 'json'])) as { active?: { expires_at?: string } };
-          const caExpires = Number(ca.active?.expires_at ?? 0) * 1000;
+          const caExpires = (await activeAuthority(kube, server, 'x509')).expiresAt * 1000;
           expect(svid.chain[0]!.notAfter.getTime(), `the SVID does not outlive ${server.name}'s CA`).toBeLessThanOrEqual(caExpires);
           // How long this server can go on issuing without its upstream: its CA's remaining life.
           await recordFigure(testInfo, { group: 'resilience', name: `${server.name} can issue without root for`, seconds: (caExpires - Date.now()) / 1000 });

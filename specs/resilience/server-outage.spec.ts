@@ -10,7 +10,7 @@ import { test, expect } from '../../fixtures/index.ts';
 import { secondsUntil } from '../../fixtures/expect.ts';
 import type { Kube } from '../../fixtures/kube/client.ts';
 import { spireAgentApi, type ServerRef } from '../../fixtures/spire/cli.ts';
-import { withProbeEntry } from '../../fixtures/spire/entries.ts';
+import { withProbeEntry } from '../../fixtures/spire/probe-entries.ts';
 import { waitUntilFresh, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { serverInventory } from '../../fixtures/spire/inventory.ts';
 import { waitForKidsToAgree } from '../../fixtures/spire/trust-domain.ts';
@@ -84,9 +84,10 @@ for (const c of cases) {
     const bound = serverReturnBoundSeconds(awaySeconds);
     const resync = await test.step(`${server.name} back: a new entry reaches ${workload.pod} (its agent synced again)`, () =>
       withProbeEntry(kube, server, workload.spiffeId, async (probeId) => {
-        const seconds = await secondsUntil(async () => (await x509SvidIds(kube, workload)).includes(probeId), outage.backAt, bound, `${workload.pod} receives an SVID for the new entry ${probeId} after ${server.name} returned`);
+        let ids: string[] = [];
+        const seconds = await secondsUntil(async () => (ids = await x509SvidIds(kube, workload)).includes(probeId), outage.backAt, bound, `${workload.pod} receives an SVID for the new entry ${probeId} after ${server.name} returned`);
         // Asked for no particular ID, the workload gets both of its identities.
-        expect(entitledIdentitiesViolations(await x509SvidIds(kube, workload), [workload.spiffeId, probeId], `${workload.pod}'s X.509 response`)).toHaveNoViolations(`${workload.pod}'s identities`);
+        expect(entitledIdentitiesViolations(ids, [workload.spiffeId, probeId], `${workload.pod}'s X.509 response`)).toHaveNoViolations(`${workload.pod}'s identities`);
         return seconds;
       }));
     await test.step('the trust domains agree again, and a token from its workload validates across', async () => {

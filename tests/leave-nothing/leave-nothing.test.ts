@@ -17,6 +17,7 @@ import { targetCluster } from '../support/target-cluster.ts';
 import { managedBy } from '../../fixtures/modules/module.ts';
 import { lockName, lockNamespace } from '../../fixtures/suite/run-lock.ts';
 import { repoRoot } from '../../fixtures/versions.ts';
+import { selectorOf } from '../../fixtures/kube/selector.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'spire-k8s-leave-nothing-'));
 const failNamespace = 'spire-conformance-fail';
@@ -38,7 +39,7 @@ const kinds: [string, string][] = [
 /** The suite's objects on the cluster (by its label), its leases, and the instance namespace. */
 async function owned(namespace: string): Promise<string[]> {
   const out: string[] = [];
-  const selector = Object.entries(managedBy).map(([k, v]) => `${k}=${v}`).join(',');
+  const selector = selectorOf(managedBy);
   for (const [apiVersion, kind] of kinds) {
     const items = (await kube.objects.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, selector)).items;
     out.push(...items.map((o) => `${kind} ${o.metadata?.namespace ? `${o.metadata.namespace}/` : ''}${o.metadata?.name}`));
