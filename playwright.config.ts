@@ -23,9 +23,10 @@ process.env.SPIRE_K8S_COMMAND ??= [
 
 /**
  * One project per module, in dependency order; merge-reports' config (reporter/) shares them. The
- * resilience specs break and heal the deployments, so they run last, after every read of them.
+ * lifecycle specs rotate, taint and revoke keys, and the resilience specs break and heal the
+ * deployments: they run last, after every read of them.
  */
-export const suiteProjects = ['cluster', 'nested', 'oidc', 'federated', 'resilience'].map((name) => ({ name, testDir: join(repoRoot, 'specs', name) }));
+export const suiteProjects = ['cluster', 'nested', 'oidc', 'federated', 'lifecycle', 'resilience'].map((name) => ({ name, testDir: join(repoRoot, 'specs', name) }));
 
 // The read-only audit of a deployment the suite did not create exists only when asked for
 // (`--project audit`): a plain run never audits, an audit never deploys. Workers see the env.
