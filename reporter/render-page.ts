@@ -15,7 +15,7 @@ export interface PageContext {
   generatedAt: string;
 }
 
-const mark: Record<Outcome, string> = { passed: '✔ passed', failed: '✘ failed', skipped: '– skipped', 'not run': '· not run', 'n/a': '○ n/a' };
+const mark: Record<Outcome, string> = { passed: '✔ passed', failed: '✘ failed', skipped: '– skipped', 'not run': '· not run', 'n/a': '○ n/a', 'known deviation': '◐ known deviation' };
 
 export const testLink = (ctx: PageContext, id: string) => `${ctx.htmlReport}#?testId=${encodeURIComponent(id)}`;
 
@@ -47,6 +47,14 @@ function matrixSection(m: RunModel, ctx: PageContext): string {
   return `<section id="matrix"><h2>Conformance matrix</h2><table class="matrix">${head}${rows}</table></section>`;
 }
 
+/** Promises SPIRE itself does not keep today: each spec's failure says where, and its comment why. */
+function deviationsSection(m: RunModel, ctx: PageContext): string {
+  const known = m.matrix.flatMap((r) => Object.entries(r.cells).filter(([, c]) => c.outcome === 'known deviation').map(([cell, c]) => ({ r, cell, c })));
+  if (!known.length) return '';
+  return `<section id="deviations"><h2>Known deviations of SPIRE</h2><p>Promises a relying party needs that SPIRE itself does not keep today, whatever the deployment; they do not count against the verdict. Each spec is marked to fail, so the day SPIRE keeps the promise it passes and the run fails until the mark is removed.</p><ul>${known.map(({ r, cell, c }) =>
+    `<li><a href="${esc(testLink(ctx, c.id!))}">${esc(r.spec.file)} › ${esc(r.spec.title)}</a> <small>(${esc(cell)})</small><pre>${esc(c.error ?? '')}</pre></li>`).join('')}</ul></section>`;
+}
+
 function failuresSection(m: RunModel, ctx: PageContext): string {
   const failed = m.matrix.flatMap((r) => Object.entries(r.cells).filter(([, c]) => c.outcome === 'failed').map(([cell, c]) => ({ r, cell, c })));
   if (!failed.length) return '';
@@ -64,7 +72,7 @@ function timelinesSection(figures: (Figure & { cell: string })[]): string {
 
 const style = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328}h1{font-size:20px}h2{font-size:17px;margin-top:28px}
 .verdict{display:inline-block;padding:6px 14px;border-radius:6px;font-weight:700;font-size:18px;color:#fff}.CONFORMANT{background:#1a7f37}.NOT-CONFORMANT{background:#cf222e}.NOT-RUN{background:#57606a}
-table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}td.passed{background:#dafbe1}td.failed{background:#ffebe9}td.skipped,td.not-run{background:#fff8c5}td.passed,td.failed,td.skipped,td.not-run,td.na{white-space:nowrap}
+table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}td.passed{background:#dafbe1}td.failed{background:#ffebe9}td.skipped,td.not-run{background:#fff8c5}td.known-deviation{background:#ddf4ff}td.passed,td.failed,td.skipped,td.not-run,td.na,td.known-deviation{white-space:nowrap}
 pre{background:#f6f8fa;padding:8px;white-space:pre-wrap;max-width:1100px}small{color:#57606a}
 svg text{font:12px system-ui,sans-serif}svg .td{font-weight:700}svg .tdbox{fill:none;stroke:#d0d7de;stroke-dasharray:4 3}svg .node rect{fill:#fff;stroke:#57606a}svg .server rect{fill:#ddf4ff}svg .agent rect{fill:#f6f8fa}svg .oidc rect{fill:#fbefff}
 svg .name{font-weight:600}svg .detail,svg .edge-label{fill:#57606a;font-size:11px}svg line.upstream{stroke:#0969da;stroke-width:1.5}svg line.attests{stroke:#8c959f;stroke-dasharray:3 3}svg .federation{fill:none;stroke-width:2}svg .fed-label{font-weight:600}
@@ -78,9 +86,9 @@ export function renderFrontPage(m: RunModel, ctx: PageContext): string {
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPIRE conformance: ${esc(m.verdict)}</title><style>${style}</style></head><body>
 <h1>SPIRE on Kubernetes: conformance run</h1>
 <p><span class="verdict ${m.verdict.replace(' ', '-')}" data-testid="verdict">${esc(m.verdict)}</span> <span data-testid="verdict-reason">${esc(verdictReason(m))}</span></p>
-<p>${m.counts.passed} passed · ${m.counts.failed} failed · ${m.counts.skipped} skipped · ${m.counts['not run']} not run${m.counts['n/a'] ? ` · ${m.counts['n/a']} not applicable` : ''}, of ${m.required} required specs × ${m.cells.length} cell(s). <a href="${esc(ctx.htmlReport)}" data-testid="html-report">Playwright's full report →</a></p>
+<p>${m.counts.passed} passed · ${m.counts.failed} failed · ${m.counts.skipped} skipped · ${m.counts['not run']} not run${m.counts['n/a'] ? ` · ${m.counts['n/a']} not applicable` : ''}${m.counts['known deviation'] ? ` · ${m.counts['known deviation']} known deviation(s) of SPIRE` : ''}, of ${m.required} required specs × ${m.cells.length} cell(s). <a href="${esc(ctx.htmlReport)}" data-testid="html-report">Playwright's full report →</a></p>
 ${m.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}
-${setup}${failuresSection(m, ctx)}${topology}${matrixSection(m, ctx)}${timelinesSection(m.figures)}
+${setup}${failuresSection(m, ctx)}${deviationsSection(m, ctx)}${topology}${matrixSection(m, ctx)}${timelinesSection(m.figures)}
 <section id="musts"><h2>SPIFFE MUST coverage</h2><p>Not counted yet: the suite has no MUST catalogue to count against.</p></section>
 ${manifestSection(m, ctx)}
 </body></html>`;

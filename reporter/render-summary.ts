@@ -6,7 +6,7 @@
 import { verdictReason, type RunModel } from './run-model.ts';
 
 const maxBytes = 100_000;
-const cellMark = { passed: '✅', failed: '❌', skipped: '⏭️', 'not run': '⚪', 'n/a': '➖' } as const;
+const cellMark = { passed: '✅', failed: '❌', skipped: '⏭️', 'not run': '⚪', 'n/a': '➖', 'known deviation': '🔷' } as const;
 const oneLine = (s: string) => s.replace(/\s+/g, ' ').replace(/\|/g, '\\|').slice(0, 300);
 
 export function renderSummary(m: RunModel): string {
@@ -15,7 +15,7 @@ export function renderSummary(m: RunModel): string {
   lines.push(`| project | ${m.cells.join(' | ')} |`, `|---|${m.cells.map(() => '---').join('|')}|`);
   for (const project of [...new Set(m.matrix.map((r) => r.spec.project))]) {
     const rows = m.matrix.filter((r) => r.spec.project === project);
-    lines.push(`| ${project} | ${m.cells.map((c) => (['passed', 'failed', 'skipped', 'not run', 'n/a'] as const).map((o) => {
+    lines.push(`| ${project} | ${m.cells.map((c) => (['passed', 'failed', 'skipped', 'not run', 'n/a', 'known deviation'] as const).map((o) => {
       const n = rows.filter((r) => r.cells[c]!.outcome === o).length;
       return n ? `${cellMark[o]} ${n}` : '';
     }).filter(Boolean).join(' ')).join(' | ')} |`);
