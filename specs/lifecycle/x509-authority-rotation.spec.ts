@@ -74,7 +74,7 @@ test('root-server\'s UpstreamAuthority CA replaced: the new CA reaches every hol
         const seconds = await secondsUntil(async () => authorityKeyId((await fetchX509Svid(kube, w)).chain.at(-1)!) === newCa.keyId, tainted, reissueBoundSeconds, `${w.pod}'s X.509-SVID chains to the new CA ${newCa.keyId}`);
         await recordFigure(testInfo, { group: 'X.509 CA tainted at root: SVIDs re-issued under the new one', name: w.spiffeId, seconds, boundSeconds: reissueBoundSeconds, boundSource: 'U1: servers see the taint at their next upstream update and re-issue their CA; A1: agents re-sign at their next sync' });
       }));
-      expect(settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as Error).message.split('\n')[0]] : [])), 'workloads still on the tainted CA').toEqual([]);
+      expect(settled.flatMap((s) => (s.status === 'rejected' ? [(s.reason as Error).message.split('\n')[0]] : [])), 'workloads whose X.509-SVID does not chain to the new CA').toEqual([]);
       for (const w of workloads) {
         const [svid, serverCa, rootCa] = await Promise.all([fetchX509Svid(kube, w), activeAuthority(kube, w.server, 'x509'), activeAuthority(kube, root, 'x509')]);
         expect(chainShapeViolations(svid.chain, {
