@@ -20,18 +20,23 @@ import { observeOidc } from '../../fixtures/topology/observe.ts';
 import { jwtKids } from '../../fixtures/verify/bundle.ts';
 import { slackSeconds } from '../../fixtures/verify/federation.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
-import { holderBound } from '../../fixtures/verify/propagation.ts';
+import { holderBound, type HolderTiming } from '../../fixtures/verify/propagation.ts';
+import type { ServerRef } from '../../fixtures/spire/cli.ts';
 import { revocationFindings, type HolderWatch } from '../../fixtures/verify/revocation.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
 
 test.describe.configure({ mode: 'serial' });
 
-/** What the first test did, for the second to judge. */
-let revoked: { kid: string; at: number; token: string; audience: string } | undefined;
+/** What the first test did, for the second to judge (read before the revocation, so the watch starts at once). */
+let revoked: { kid: string; at: number; token: string; audience: string; copyHolder: ServerRef; timing: HolderTiming } | undefined;
 
-test('nestedA-server taints and revokes its retired JWT key: it stops publishing it at once, and its agent stops handing out tokens signed by it', async ({ cluster, nested }) => {
+test('nestedA-server taints and revokes its retired JWT key: it stops publishing it at once, and its agent stops handing out tokens signed by it', async ({ cluster, nested, oidc, federated }) => {
   const { kube } = cluster;
   const owner = nested.servers.nestedA;
+  const copyHolder = federated.relationships.find((r) => r.peerDomain === nested.trustDomain)!.holder;
+  const copyLag = verdictFor(await observeFederation(kube, federated.topologyServers), copyHolder.name, nested.trustDomain).timing.copyLagSeconds;
+  const provider = await observeOidc(kube, { namespace: oidc.namespace, name: oidc.service });
+  const timing = { oidcPollSeconds: provider.pollSeconds, federatedCopyLagSeconds: copyLag };
   const signer = nested.workloads.a;
   const audience = `spire-conformance-revoked-${Date.now()}`;
   const before = await test.step(`${signer.pod} gets a JWT-SVID signed by ${owner.name}'s active key`, () => fetchJwtSvid(kube, signer, audience));
@@ -53,19 +58,15 @@ test('nestedA-server taints and revokes its retired JWT key: it stops publishing
   });
   await test.step(`revoke ${kid}: ${owner.name}'s bundle no longer holds it`, async () => {
     await revokeJwtAuthority(kube, owner, kid);
-    revoked = { kid, at: Date.now(), token: before.token, audience };
+    revoked = { kid, at: Date.now(), token: before.token, audience, copyHolder, timing };
     expect(jwtKids(await serverBundle(kube, owner)), `${owner.name}'s bundle right after \`localauthority jwt revoke -authorityID ${kid}\``).not.toContain(kid);
   });
 });
 
 test('a JWT key revoked at its owner leaves every holder of the trust domain, and a token signed by it is refused everywhere (known deviation of SPIRE 1.15)', async ({ cluster, nested, oidc, federated }, testInfo) => {
   if (!revoked) throw new Error('the revocation above did not complete; nothing to judge');
-  const { kid, at, token, audience } = revoked;
+  const { kid, at, token, audience, copyHolder, timing } = revoked;
   const { kube } = cluster;
-  const copyHolder = federated.relationships.find((r) => r.peerDomain === nested.trustDomain)!.holder;
-  const copyLag = verdictFor(await observeFederation(kube, federated.topologyServers), copyHolder.name, nested.trustDomain).timing.copyLagSeconds;
-  const provider = await observeOidc(kube, { namespace: oidc.namespace, name: oidc.service });
-  const timing = { oidcPollSeconds: provider.pollSeconds, federatedCopyLagSeconds: copyLag };
 
   const { watches, verdicts } = await withPortForward(kube, oidc.namespace, oidc.pod, oidc.podPort, async (port) => {
     const holders = keyHolders(kube, {
@@ -108,7 +109,8 @@ test('a JWT key revoked at its owner leaves every holder of the trust domain, an
   });
   await testInfo.attach('holders of the revoked key, second by second.json', { body: JSON.stringify(watches, null, 1), contentType: 'application/json' });
   for (const w of watches) {
-    const dropped = w.holds.find((h) => !h.holds);
+    // A delay only where the drop was seen happen: a holder without the key at its first read dropped it sooner.
+    const dropped = w.holds[0]?.holds ? w.holds.find((h) => !h.holds) : undefined;
     if (dropped) await recordFigure(testInfo, { group: 'JWT key revoked at nestedA', name: w.holder, seconds: dropped.seconds, boundSeconds: w.boundSeconds });
   }
   const findings = revocationFindings(kid, watches, verdicts);

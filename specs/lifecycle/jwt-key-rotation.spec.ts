@@ -5,7 +5,7 @@
 // delay is reported beside SPIRE's bound for it.
 import { decodeProtectedHeader } from 'jose';
 import { test, expect } from '../../fixtures/index.ts';
-import { secondsUntil } from '../../fixtures/expect.ts';
+import { expectHygienicJwks, secondsUntil } from '../../fixtures/expect.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { observeFederation, verdictFor } from '../../fixtures/spire/federation-state.ts';
 import { keyHolders, type KeyHolder } from '../../fixtures/spire/key-holders.ts';
@@ -71,6 +71,8 @@ test('a JWT key prepared at nestedA reaches every holder before it signs; once a
         expect.soft(verdict, `jose against ${h.name}, for a token signed by the retired key ${oldKid}`).toBe('accepted');
       }
     });
+    await test.step('every JWKS a holder hands out after the rotation is hygienic (no duplicate kids, no expired keys past the grace, under the 100-key limit)', async () => {
+      for (const h of holders) expectHygienicJwks((await h.jwks()).keys, h.name);
+    });
   });
 });
-
