@@ -11,32 +11,26 @@
 import { decodeProtectedHeader } from 'jose';
 import { test, expect } from '../../fixtures/index.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
-import { observeFederation, verdictFor } from '../../fixtures/spire/federation-state.ts';
-import { keyHolders } from '../../fixtures/spire/key-holders.ts';
+import { keyHolders, topologyHolders, type KeyHolderSources } from '../../fixtures/spire/key-holders.ts';
 import { activateJwtAuthority, prepareJwtAuthority, revokeJwtAuthority, taintJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { fetchJwtSvid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
 import { waitForKidsToAgree } from '../../fixtures/spire/trust-domain.ts';
-import { observeOidc } from '../../fixtures/topology/observe.ts';
 import { jwtKids } from '../../fixtures/verify/bundle.ts';
 import { slackSeconds } from '../../fixtures/verify/federation.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { holderBound, type HolderTiming } from '../../fixtures/verify/propagation.ts';
-import type { ServerRef } from '../../fixtures/spire/cli.ts';
 import { revocationFindings, type HolderWatch } from '../../fixtures/verify/revocation.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
 
 test.describe.configure({ mode: 'serial' });
 
 /** What the first test did, for the second to judge (read before the revocation, so the watch starts at once). */
-let revoked: { kid: string; at: number; token: string; audience: string; copyHolder: ServerRef; timing: HolderTiming } | undefined;
+let revoked: { kid: string; at: number; token: string; audience: string; sources: Omit<KeyHolderSources, 'oidc'>; timing: HolderTiming } | undefined;
 
 test('nestedA-server taints and revokes its retired JWT key: it stops publishing it at once, and its agent stops handing out tokens signed by it', async ({ cluster, nested, oidc, federated }) => {
   const { kube } = cluster;
   const owner = nested.servers.nestedA;
-  const copyHolder = federated.relationships.find((r) => r.peerDomain === nested.trustDomain)!.holder;
-  const copyLag = verdictFor(await observeFederation(kube, federated.topologyServers), copyHolder.name, nested.trustDomain).timing.copyLagSeconds;
-  const provider = await observeOidc(kube, { namespace: oidc.namespace, name: oidc.service });
-  const timing = { oidcPollSeconds: provider.pollSeconds, federatedCopyLagSeconds: copyLag };
+  const { sources, timing } = await topologyHolders(kube, nested, federated, oidc);
   const signer = nested.workloads.a;
   const audience = `spire-conformance-revoked-${Date.now()}`;
   const before = await test.step(`${signer.pod} gets a JWT-SVID signed by ${owner.name}'s active key`, () => fetchJwtSvid(kube, signer, audience));
@@ -58,24 +52,18 @@ test('nestedA-server taints and revokes its retired JWT key: it stops publishing
   });
   await test.step(`revoke ${kid}: ${owner.name}'s bundle no longer holds it`, async () => {
     await revokeJwtAuthority(kube, owner, kid);
-    revoked = { kid, at: Date.now(), token: before.token, audience, copyHolder, timing };
+    revoked = { kid, at: Date.now(), token: before.token, audience, sources, timing };
     expect(jwtKids(await serverBundle(kube, owner)), `${owner.name}'s bundle right after \`localauthority jwt revoke -authorityID ${kid}\``).not.toContain(kid);
   });
 });
 
 test('a JWT key revoked at its owner leaves every holder of the trust domain, and a token signed by it is refused everywhere (known deviation of SPIRE 1.15)', async ({ cluster, nested, oidc, federated }, testInfo) => {
   if (!revoked) throw new Error('the revocation above did not complete; nothing to judge');
-  const { kid, at, token, audience, copyHolder, timing } = revoked;
+  const { kid, at, token, audience, sources, timing } = revoked;
   const { kube } = cluster;
 
   const { watches, verdicts } = await withPortForward(kube, oidc.namespace, oidc.pod, oidc.podPort, async (port) => {
-    const holders = keyHolders(kube, {
-      trustDomain: nested.trustDomain,
-      servers: [...Object.values(nested.servers), federated.servers.nestedC],
-      workloads: [nested.workloads.a, nested.workloads.b, federated.workloads.c],
-      oidc: { port, host: oidc.domain },
-      federatedHolders: [copyHolder],
-    });
+    const holders = keyHolders(kube, { ...sources, oidc: { port, host: oidc.domain } });
     const watches: HolderWatch[] = holders.map((h) => ({ holder: h.name, boundSeconds: holderBound(h.path, timing).seconds, holds: [] }));
     // Each holder read once a second; a holder that drops the key and gets it back is seen doing both.
     const watch = async (deadline: number, done = () => false) => {
@@ -89,7 +77,7 @@ test('a JWT key revoked at its owner leaves every holder of the trust domain, an
     await test.step(`watch every holder of ${nested.trustDomain}'s keys for ${kid} until the longest bound has passed`, () =>
       watch(at + (Math.max(...watches.map((w) => w.boundSeconds)) + slackSeconds) * 1000));
     const verdicts = await test.step(`the token signed by ${kid}, at every agent and with every JWKS`, async () => [
-      ...await Promise.all([nested.workloads.a, nested.workloads.b, federated.workloads.c].map(async (w) => {
+      ...await Promise.all(sources.workloads.map(async (w) => {
         const v = await validateJwtAtAgent(kube, w, audience, token);
         return { where: `${w.pod}'s agent`, accepted: v.exitCode === 0 };
       })),

@@ -7,11 +7,9 @@ import { decodeProtectedHeader } from 'jose';
 import { test, expect } from '../../fixtures/index.ts';
 import { expectHygienicJwks, secondsUntil } from '../../fixtures/expect.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
-import { observeFederation, verdictFor } from '../../fixtures/spire/federation-state.ts';
-import { keyHolders, type KeyHolder } from '../../fixtures/spire/key-holders.ts';
+import { keyHolders, topologyHolders, type KeyHolder } from '../../fixtures/spire/key-holders.ts';
 import { activateJwtAuthority, prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { fetchJwtSvid, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
-import { observeOidc } from '../../fixtures/topology/observe.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { holderBound } from '../../fixtures/verify/propagation.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
@@ -20,19 +18,11 @@ test('a JWT key prepared at nestedA reaches every holder before it signs; once a
   const { kube } = cluster;
   const signer = nested.workloads.a;
   const validators = [nested.workloads.b, federated.workloads.c];
-  const copyHolder = federated.relationships.find((r) => r.peerDomain === nested.trustDomain)!.holder;
-  const copyLag = verdictFor(await observeFederation(kube, federated.topologyServers), copyHolder.name, nested.trustDomain).timing.copyLagSeconds;
-  const provider = await observeOidc(kube, { namespace: oidc.namespace, name: oidc.service });
+  const { sources, timing } = await topologyHolders(kube, nested, federated, oidc);
 
   await withPortForward(kube, oidc.namespace, oidc.pod, oidc.podPort, async (port) => {
-    const holders = keyHolders(kube, {
-      trustDomain: nested.trustDomain,
-      servers: [...Object.values(nested.servers), federated.servers.nestedC],
-      workloads: [signer, ...validators],
-      oidc: { port, host: oidc.domain },
-      federatedHolders: [copyHolder],
-    });
-    const bound = (h: KeyHolder) => holderBound(h.path, { oidcPollSeconds: provider.pollSeconds, federatedCopyLagSeconds: copyLag });
+    const holders = keyHolders(kube, { ...sources, oidc: { port, host: oidc.domain } });
+    const bound = (h: KeyHolder) => holderBound(h.path, timing);
 
     const oldAudience = `spire-conformance-before-rotation-${Date.now()}`;
     const old = await test.step(`before: ${signer.pod} gets a JWT-SVID signed by nestedA's active key`, () => fetchJwtSvid(kube, signer, oldAudience));

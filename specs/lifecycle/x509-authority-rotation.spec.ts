@@ -7,8 +7,7 @@
 // under different servers is tried every second throughout and must never fail.
 import { test, expect } from '../../fixtures/index.ts';
 import { secondsUntil } from '../../fixtures/expect.ts';
-import { observeFederation, verdictFor } from '../../fixtures/spire/federation-state.ts';
-import { x509RootHolders, type X509RootHolder } from '../../fixtures/spire/key-holders.ts';
+import { topologyHolders, x509RootHolders, type X509RootHolder } from '../../fixtures/spire/key-holders.ts';
 import { activeAuthority } from '../../fixtures/spire/local-authorities.ts';
 import { keepHandshaking } from '../../fixtures/spire/mtls-monitor.ts';
 import { fetchX509Svid } from '../../fixtures/spire/svids.ts';
@@ -22,16 +21,10 @@ test('root-server\'s UpstreamAuthority CA replaced: the new CA reaches every hol
   test.setTimeout(6 * 60_000);
   const { kube } = cluster;
   const { root } = nested.servers;
-  const workloads = [nested.workloads.a, nested.workloads.b, federated.workloads.c];
-  const copyHolder = federated.relationships.find((r) => r.peerDomain === nested.trustDomain)!.holder;
-  const copyLag = verdictFor(await observeFederation(kube, federated.topologyServers), copyHolder.name, nested.trustDomain).timing.copyLagSeconds;
-  const bound = (h: X509RootHolder) => holderBound(h.path, { oidcPollSeconds: 0, federatedCopyLagSeconds: copyLag });
-  const holders = x509RootHolders(kube, {
-    trustDomain: nested.trustDomain,
-    servers: [...Object.values(nested.servers), federated.servers.nestedC],
-    workloads,
-    federatedHolders: [copyHolder],
-  });
+  const { sources, timing } = await topologyHolders(kube, nested, federated);
+  const { workloads } = sources;
+  const bound = (h: X509RootHolder) => holderBound(h.path, timing);
+  const holders = x509RootHolders(kube, sources);
   // Each holder timed and reported; the late ones named together.
   const everyHolder = async (group: string, since: number, holds: (roots: string[]) => boolean, what: (h: X509RootHolder) => string) => {
     const settled = await Promise.allSettled(holders.map(async (h) => {
