@@ -47,7 +47,7 @@ test('nestedA-server taints and revokes its retired JWT key: it stops publishing
   await test.step(`taint ${kid}: ${signer.pod}'s agent drops its cached token and signs again with ${next}`, async () => {
     await taintJwtAuthority(kube, owner, kid);
     await expect.poll(async () => decodeProtectedHeader((await fetchJwtSvid(kube, signer, audience)).token).kid,
-      { message: `${signer.pod}'s token for ${audience} (cached, signed by the tainted ${kid}) replaced by one signed by ${next}`, timeout: (holderBound('workload', { oidcPollSeconds: 0, federatedCopyLagSeconds: 0 }).seconds + slackSeconds) * 1000, intervals: [1000] })
+      { message: `${signer.pod}'s token for ${audience} (cached, signed by the tainted ${kid}) replaced by one signed by ${next}`, timeout: (holderBound('workload', timing).seconds + slackSeconds) * 1000, intervals: [1000] })
       .toBe(next);
   });
   await test.step(`revoke ${kid}: ${owner.name}'s bundle no longer holds it`, async () => {
