@@ -18,7 +18,6 @@ import { authorityKeyId } from '../../fixtures/verify/x509.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
 
 test('root-server\'s UpstreamAuthority CA replaced: the new CA reaches every holder before any SVID chains to it, tainting the old one re-issues every CA and SVID under the new one, revoking it removes it everywhere, and mutual TLS never fails', async ({ cluster, nested, federated }, testInfo) => {
-  test.setTimeout(6 * 60_000);
   const { kube } = cluster;
   const { root } = nested.servers;
   const { sources, timing } = await topologyHolders(kube, nested, federated);
