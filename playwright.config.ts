@@ -35,6 +35,8 @@ if (argv.some((a, i) => a === '--project=audit' || (a === '--project' && argv[i 
 const auditProject = process.env.SPIRE_K8S_AUDIT === '1' ? [{ name: 'audit', testDir: join(repoRoot, 'specs', 'audit') }] : [];
 
 const reporters: ReporterDescription[] = [
+  // Tells the workers which projects run (fixtures/worker/prewarm.fixture.ts deploys ahead for them).
+  ['./fixtures/suite/run-plan.ts'],
   ['list', { printSteps: true }],
   ['html', { outputFolder: join(runDir, 'html'), open: 'never', title: 'SPIRE conformance (front page: ../index.html)' }],
   ['junit', { outputFile: join(runDir, 'junit.xml') }],
