@@ -55,7 +55,7 @@ function once(): Promise<Record<string, number>> {
   const json = join(dir, 'report.json');
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn('npx', ['playwright', 'test', '--reporter=line,json', ...args], {
+    const child = spawn('npx', ['playwright', 'test', '--add-reporter=json', ...args], {
       cwd: repoRoot, env: { ...process.env, CLUSTER: 'local', PLAYWRIGHT_JSON_OUTPUT_NAME: json }, stdio: ['ignore', 'pipe', 'inherit'],
     });
     let out = '';
