@@ -49,8 +49,9 @@ export default defineConfig({
   testDir: './specs',
   outputDir: join(runDir, 'test-results'),
   globalSetup: './fixtures/suite/global-setup.ts',
-  // Deploys are shared by every test of a run; parallel workers would only compete for 2 cores.
-  workers: 1,
+  // Two lanes: the shared instance's specs one after the other in one worker, the fault instance's
+  // in the other (their locks, fixtures/index.ts); the cluster's specs, which need neither, fill in.
+  workers: 2,
   fullyParallel: false,
   forbidOnly: !!process.env.CI,
   retries: 0,

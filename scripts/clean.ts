@@ -45,7 +45,7 @@ try {
     if (hasEnded(ledger) || !ledger.some((e) => e.action === 'deploying')) continue;
     const runId = file.replace(/\.ledger\.jsonl$/, '');
     let left = false;
-    for (const { module, objects, kept } of ownedByRun(ledger).reverse()) {
+    for (const { module, instance, objects, kept } of ownedByRun(ledger).reverse()) {
       if (kept) continue;
       // The module's marker names its instance; the instance's lock and marker say whether it is still this run's.
       const marker = objects.find((o) => o.kind === 'ConfigMap' && o.name === markerName(module));
@@ -61,7 +61,7 @@ try {
         console.log(`run ${runId}: ${module}: left alone, it is run ${now.runId}'s deployment now`);
         continue;
       }
-      const { problems, line } = await removeModule(kube, module, objects);
+      const { problems, line } = await removeModule(kube, module, objects, instance);
       console.log(`run ${runId} (ended without removing what it owned): ${line}`);
       left ||= problems.length > 0;
     }

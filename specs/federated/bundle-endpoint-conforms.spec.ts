@@ -7,7 +7,7 @@
 // domain's roots (https_spiffe); and the sequence goes up when the bundle changes.
 // F12–F14, F26–F29, B2–B5. (A busybox pod cannot be the in-cluster client: its built-in TLS shares
 // no cipher suite with Go's servers, "no shared cipher".)
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { expectHygienicJwks } from '../../fixtures/expect.ts';
 import { httpsGetPresented } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
@@ -21,6 +21,8 @@ import { bundleKeyViolations } from '../../fixtures/verify/bundle-shape.ts';
 import { slackSeconds, spireRules } from '../../fixtures/verify/federation.ts';
 import { fromBase64Der } from '../../fixtures/verify/x509-svid.ts';
 import { x509 } from '../../fixtures/verify/x509.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('every bundle endpoint serves its trust domain\'s bundle to its peers, as an X509-SVID-authenticated server', async ({ cluster, federated }, testInfo) => {
   const { kube } = cluster;

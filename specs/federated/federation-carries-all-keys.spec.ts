@@ -2,7 +2,7 @@
 // copy of example.org holds the JWT keys of root, nestedA, nestedB and nestedC; nestedC's copy of
 // auxiliary.org holds federated-server's; JWT-SVIDs cross both ways (SPIRE's verdict and jose's);
 // an example.org and an auxiliary.org workload complete mutual TLS through the federated bundles.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { expectHygienicJwks } from '../../fixtures/expect.ts';
 import { bundleKeyViolations, bundlesNotMerged } from '../../fixtures/verify/bundle-shape.ts';
 import { waitUntilFresh } from '../../fixtures/spire/federation-state.ts';
@@ -10,6 +10,8 @@ import { mutualTls } from '../../fixtures/spire/mtls.ts';
 import { federatedBundle, fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
 import { jwtKids } from '../../fixtures/verify/bundle.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('federated-server holds every example.org JWT key: root, nestedA, nestedB and nestedC', async ({ cluster, nested, federated }, testInfo) => {
   const { kube } = cluster;

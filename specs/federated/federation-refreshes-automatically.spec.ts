@@ -3,7 +3,7 @@
 // rules give for the deployed configuration (no `federation refresh` anywhere); once the key
 // signs, the holder's agent and jose accept a token signed by it.
 import { decodeProtectedHeader } from 'jose';
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { secondsUntil } from '../../fixtures/expect.ts';
 import { judgedRelationships, observeFederation, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { activateJwtAuthority, prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
@@ -11,6 +11,8 @@ import { federatedBundle, fetchJwtSvid, validateJwtAtAgent } from '../../fixture
 import { jwtKids, workloadJwtKids } from '../../fixtures/verify/bundle.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { attachFact, recordFigure } from '../../fixtures/report/facts.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('a JWT key prepared at either peer reaches the other trust domain by itself, within the model\'s lag, and then signs tokens it accepts', async ({ cluster, federated }, testInfo) => {
   const { kube } = cluster;

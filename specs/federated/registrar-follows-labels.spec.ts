@@ -3,11 +3,13 @@
 // receives, through nestedC's agent, an SVID with the ClusterSPIFFEID's templated ID; removing
 // the label removes its registration entry.
 import * as k8s from '@kubernetes/client-node';
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { waitForPods } from '../../fixtures/kube/wait.ts';
 import { agentClientPod } from '../../fixtures/spire/agent-client-pod.ts';
 import { observeAgent } from '../../fixtures/topology/observe.ts';
 import { spireAgentApi, spireServer } from '../../fixtures/spire/cli.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('a pod labelled spiffe.io/spiffe-id gets the templated SVID, and loses its entry with the label', async ({ cluster, federated, scratch }) => {
   const { kube } = cluster;

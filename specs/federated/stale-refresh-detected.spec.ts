@@ -5,8 +5,8 @@
 // once a rotation leaves the copies stale, and the holders really refuse tokens signed by it. The
 // seed's workaround (the topology's own short hint) is judged fresh. Both directions; every
 // duration comes from the deployment.
+import { test, expect, instanceLock } from '../../fixtures/fault-instance.ts';
 import { decodeProtectedHeader } from 'jose';
-import { test, expect } from '../../fixtures/index.ts';
 import { shortestRootLifetime, waitForVerdicts, waitUntilFresh, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { withServerConfig } from '../../fixtures/spire/server-restart.ts';
@@ -14,6 +14,8 @@ import { federatedBundle, fetchJwtSvid, serverBundle, validateJwtAtAgent } from 
 import { withRefreshHint } from '../../fixtures/topology/server-config.ts';
 import { agentResyncSeconds, slackSeconds, spireRules } from '../../fixtures/verify/federation.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('the seed\'s refresh hint is judged at-risk, then stale after a rotation, and the holders refuse the new key; the short hint is fresh', async ({ cluster, federated }, testInfo) => {
   const { kube } = cluster;

@@ -4,11 +4,13 @@
 // meet: a bundle endpoint URL naming a namespace that does not exist, and an endpoint SPIFFE ID
 // the peer does not present. Each breaks a different relationship, so both are broken at once and
 // wait out the same poll (federation.ts H1); each is undone afterwards, and all are fresh again.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/fault-instance.ts';
 import { allChecks } from '../../fixtures/expect.ts';
 import { waitForVerdicts, waitUntilFresh, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { updateRelationship, type RelationshipSpec } from '../../fixtures/spire/relationships.ts';
 import { slackSeconds } from '../../fixtures/verify/federation.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 const causes = [
   {

@@ -9,7 +9,7 @@
 // next bundle update (which the spec then causes, to leave the servers agreeing). That second test is a known deviation (test.fail): it fails today, saying
 // where the key stays; the day SPIRE propagates revocation it passes, and Playwright flags it.
 import { decodeProtectedHeader } from 'jose';
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { keyHolders, topologyHolders, type KeyHolderSources } from '../../fixtures/spire/key-holders.ts';
 import { activateJwtAuthority, prepareJwtAuthority, revokeJwtAuthority, taintJwtAuthority } from '../../fixtures/spire/rotation.ts';
@@ -21,6 +21,8 @@ import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { holderBound, type HolderTiming } from '../../fixtures/verify/propagation.ts';
 import { revocationFindings, type HolderWatch } from '../../fixtures/verify/revocation.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test.describe.configure({ mode: 'serial' });
 

@@ -4,7 +4,7 @@
 // it; a token signed by the previous key still validates everywhere until it expires. Each path's
 // delay is reported beside SPIRE's bound for it.
 import { decodeProtectedHeader } from 'jose';
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { allChecks, expectHygienicJwks, secondsUntil } from '../../fixtures/expect.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { keyHolders, topologyHolders, type KeyHolder } from '../../fixtures/spire/key-holders.ts';
@@ -13,6 +13,8 @@ import { fetchJwtSvid, validateJwtAtAgent } from '../../fixtures/spire/svids.ts'
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { holderBound } from '../../fixtures/verify/propagation.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('a JWT key prepared at nestedA reaches every holder before it signs; once active it signs new tokens, and tokens of the previous key still validate everywhere', async ({ cluster, nested, oidc, federated }, testInfo) => {
   const { kube } = cluster;

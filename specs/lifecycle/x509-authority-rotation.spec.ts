@@ -5,7 +5,7 @@
 // server re-issue its CA and every workload receive an SVID that chains through them to the new CA;
 // `upstreamauthority revoke` removes the old CA from every holder. Mutual TLS between two workloads
 // under different servers is tried every second throughout and must never fail.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { allChecks, secondsUntil } from '../../fixtures/expect.ts';
 import { topologyHolders, x509RootHolders, type X509RootHolder } from '../../fixtures/spire/key-holders.ts';
 import { activeAuthority } from '../../fixtures/spire/local-authorities.ts';
@@ -16,6 +16,8 @@ import { chainShapeViolations } from '../../fixtures/verify/chain-shape.ts';
 import { holderBound, reissueBoundSeconds } from '../../fixtures/verify/propagation.ts';
 import { authorityKeyId } from '../../fixtures/verify/x509.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('root-server\'s UpstreamAuthority CA replaced: the new CA reaches every holder before any SVID chains to it, tainting the old one re-issues every CA and SVID under the new one, revoking it removes it everywhere, and mutual TLS never fails', async ({ cluster, nested, federated }, testInfo) => {
   const { kube } = cluster;

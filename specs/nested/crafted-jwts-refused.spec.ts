@@ -6,12 +6,14 @@
 // entry), and a positive control signed the same way is accepted first: each refusal is about the
 // defect, not the signer.
 import { decodeJwt } from 'jose';
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { withCraftedTrustDomain } from '../../fixtures/spire/crafted-domain.ts';
 import { serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
 import type { SpiffeBundle } from '../../fixtures/verify/bundle.ts';
 import { craftedMatrix } from '../../fixtures/verify/crafted-jwts.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('crafted JWTs are each refused, by the agent and by jose, after a positive control signed the same way is accepted', async ({ cluster, nested }, testInfo) => {
   const { kube } = cluster;

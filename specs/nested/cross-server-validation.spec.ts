@@ -2,12 +2,14 @@
 // validate at the other agent (SPIRE's verdict) and in-process with jose against the other
 // server's bundle (ours); X.509-SVIDs chain to the other's roots; the two workloads complete
 // mutual TLS, each authorizing the other's SPIFFE ID.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { mutualTls } from '../../fixtures/spire/mtls.ts';
 import { fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { x509Roots } from '../../fixtures/verify/bundle.ts';
 import { fromBase64Der, x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 for (const [from, to] of [['a', 'b'], ['b', 'a']] as const) {
   const issuer = from === 'a' ? 'nestedA' : 'nestedB';

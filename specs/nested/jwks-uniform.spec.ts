@@ -1,10 +1,12 @@
 // Proves the nested servers are in sync with the root: root-server, nestedA-server and
 // nestedB-server hold the same JWT signing keys (JWKS, use jwt-svid) and the same X.509 roots.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { expectHygienicJwks } from '../../fixtures/expect.ts';
 import { serverBundle } from '../../fixtures/spire/svids.ts';
 import { jwtKids, x509Roots, type SpiffeBundle } from '../../fixtures/verify/bundle.ts';
 import { bundleKeyViolations } from '../../fixtures/verify/bundle-shape.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 async function bundlesOf(nested: { servers: Record<string, { name: string; namespace: string }> }, kube: Parameters<typeof serverBundle>[0]) {
   const entries = await Promise.all(Object.entries(nested.servers).map(async ([n, s]) => [n, await serverBundle(kube, s)] as const));

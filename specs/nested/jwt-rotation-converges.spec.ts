@@ -2,12 +2,14 @@
 // `localauthority jwt prepare` and `activate` on nestedA, root, nestedA and nestedB again hold
 // equal kid sets that include the new key, and a workload under nestedB receives it. Reports
 // how long each took.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { fetchJwtSvid, serverBundle } from '../../fixtures/spire/svids.ts';
 import { jwtKids, workloadJwtKids } from '../../fixtures/verify/bundle.ts';
 import { serversBoundSeconds, workloadsBoundSeconds } from '../../fixtures/verify/propagation.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('a forced JWT rotation on nestedA converges across root, nestedA and nestedB', async ({ cluster, nested }, testInfo) => {
   const { kube } = cluster;

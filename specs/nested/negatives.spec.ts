@@ -3,7 +3,7 @@
 // registration entry; a certificate from a foreign CA naming a real SPIFFE ID, presented in mutual
 // TLS to a workload holding SPIRE's bundle; a JWT signed by a foreign key naming a real SPIFFE ID.
 import { errors, generateKeyPair, SignJWT } from 'jose';
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { waitForPods } from '../../fixtures/kube/wait.ts';
 import { agentClientPod } from '../../fixtures/spire/agent-client-pod.ts';
 import { observeAgent } from '../../fixtures/topology/observe.ts';
@@ -14,6 +14,8 @@ import { makeUpstreamCa } from '../../fixtures/spire/upstream-ca.ts';
 import { jwtKids } from '../../fixtures/verify/bundle.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { x509 } from '../../fixtures/verify/x509.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('a JWT-SVID for audience X is rejected for audience Y', async ({ cluster, nested }) => {
   const svid = await fetchJwtSvid(cluster.kube, nested.workloads.a, 'audience-x');

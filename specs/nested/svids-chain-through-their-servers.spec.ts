@@ -3,11 +3,13 @@
 // names it), which root-server's active CA signed, which the UpstreamAuthority CA the suite
 // generated for this deployment signed; and that CA is the root of the bundle the workload holds.
 // Not merely "chains to some root".
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { activeAuthority } from '../../fixtures/spire/local-authorities.ts';
 import { fetchX509Svid } from '../../fixtures/spire/svids.ts';
 import { chainShapeViolations } from '../../fixtures/verify/chain-shape.ts';
 import { x509 } from '../../fixtures/verify/x509.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 for (const key of ['a', 'b'] as const) {
   test(`workload-${key}'s X.509-SVID chains through its server's CA, root-server's CA and the UpstreamAuthority CA`, async ({ cluster, nested }) => {

@@ -5,12 +5,14 @@
 // requested aud, exp, an allowed alg and a kid from the bundle; Workload API responses with the leaf
 // first, an unencrypted PKCS#8 key matching it, unique hints, and JWT bundles that include the own
 // trust domain and nothing but JWT authorities. `npx tsx scripts/must-coverage.ts` lists the MUSTs.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { fetchJwtSvid, fetchX509Svids, serverBundle } from '../../fixtures/spire/svids.ts';
 import { jwtResponseViolations, x509ResponseViolations } from '../../fixtures/verify/workload-api.ts';
 import { jwtSvidViolations, verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';
 import { attachDecodedToken } from '../../fixtures/report/redact.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 for (const key of ['a', 'b'] as const) {
   test(`the X.509-SVID of workload-${key} conforms to X509-SVID.md`, async ({ cluster, nested }) => {

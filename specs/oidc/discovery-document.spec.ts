@@ -1,9 +1,11 @@
 // Proves the discovery document is what relying parties need (issuer, jwks_uri pointing at /keys,
 // signing algorithms), and that the provider refuses to describe itself for a Host outside its
 // configured domains.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { httpGet } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('the discovery document names the issuer, /keys and the signing algorithms', async ({ cluster, oidc }) => {
   await withPortForward(cluster.kube, oidc.namespace, oidc.pod, oidc.podPort, async (port) => {

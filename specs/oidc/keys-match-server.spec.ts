@@ -1,12 +1,14 @@
 // Proves the OIDC Discovery Provider serves exactly the trust domain's JWT signing keys: the kid
 // set at /keys equals nestedA-server's JWT authorities (and, by uniformity, the whole nested
 // deployment's), with the same key material for each kid.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { expectHygienicJwks } from '../../fixtures/expect.ts';
 import { httpGet } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { serverBundle } from '../../fixtures/spire/svids.ts';
 import { jwtAuthorities, keyMaterial, type SpiffeJwk } from '../../fixtures/verify/bundle.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('/keys serves exactly nestedA-server\'s JWT signing keys', async ({ cluster, nested, oidc }, testInfo) => {
   const served = await test.step('GET /keys from the provider', () =>

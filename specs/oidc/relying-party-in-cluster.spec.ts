@@ -5,11 +5,13 @@
 // nestedB), each carrying the discovery document's issuer as `iss`, and refuses them for another
 // issuer or audience.
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet } from 'jose';
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { busyboxPod, idle, runPod } from '../../fixtures/kube/busybox.ts';
 import { exec } from '../../fixtures/kube/exec.ts';
 import { fetchJwtSvid } from '../../fixtures/spire/svids.ts';
 import { allowedAlgs } from '../../fixtures/verify/jwt-svid.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('one relying-party configuration, read in-cluster from the discovery document, accepts tokens from every server of the trust domain', async ({ cluster, nested, oidc, scratch }, testInfo) => {
   const { kube } = cluster;

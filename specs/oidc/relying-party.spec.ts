@@ -2,9 +2,11 @@
 // the provider alone: a JWT-SVID issued through nestedB validates with jose's createRemoteJWKSet
 // against the provider's /keys, as fetched over HTTP.
 import { createRemoteJWKSet, jwtVerify } from 'jose';
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { fetchJwtSvid } from '../../fixtures/spire/svids.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('a JWT-SVID issued through nestedB validates against the provider\'s /keys', async ({ cluster, nested, oidc }) => {
   const audience = 'spire-conformance-relying-party';

@@ -1,12 +1,14 @@
 // Proves a rotated JWT key reaches relying parties: after a forced rotation on nestedA
 // (`localauthority jwt prepare` then `activate`), /keys serves the new kid; reports the delay.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { httpGet } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { observeOidc } from '../../fixtures/topology/observe.ts';
 import { oidcKeysBoundSeconds } from '../../fixtures/verify/propagation.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('a forced JWT rotation is served at /keys', async ({ cluster, nested, oidc }, testInfo) => {
   await withPortForward(cluster.kube, oidc.namespace, oidc.pod, oidc.podPort, async (port) => {

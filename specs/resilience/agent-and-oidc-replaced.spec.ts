@@ -2,7 +2,7 @@
 // workload under a replaced agent gets its SVIDs again within one agent sync of the new agent being
 // Ready; a replaced OIDC Discovery Provider serves /keys again with exactly the keys it served before
 // (and the server holds) within its poll of the Workload API.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/fault-instance.ts';
 import { secondsUntil } from '../../fixtures/expect.ts';
 import { httpGet } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
@@ -12,6 +12,8 @@ import { observeOidc } from '../../fixtures/topology/observe.ts';
 import { jwtKids, type SpiffeJwk } from '../../fixtures/verify/bundle.ts';
 import { nextSyncBoundSeconds, oidcReplacedBoundSeconds } from '../../fixtures/verify/recovery.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('an agent replaced: its workload gets its X.509- and JWT-SVIDs again within one sync of the new agent being Ready', async ({ cluster, nested }, testInfo) => {
   const { kube } = cluster;

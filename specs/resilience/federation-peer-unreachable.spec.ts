@@ -5,7 +5,7 @@
 // receiving identities (a new entry's SVID too) with the auxiliary.org bundle, and a token from
 // auxiliary.org still validates there against the kept copy. When the endpoint is back, the copy
 // takes the key within the retry SPIRE schedules from the kept copy's hint (H3).
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/fault-instance.ts';
 import { allChecks, secondsUntil } from '../../fixtures/expect.ts';
 import { withProbeEntry } from '../../fixtures/spire/probe-entries.ts';
 import { observeFederation, verdictFor, verdictTable, waitForVerdicts, waitUntilFresh } from '../../fixtures/spire/federation-state.ts';
@@ -16,6 +16,8 @@ import { jwtKids, x509Roots } from '../../fixtures/verify/bundle.ts';
 import { slackSeconds } from '../../fixtures/verify/federation.ts';
 import { nextSyncBoundSeconds, peerReturnBoundSeconds } from '../../fixtures/verify/recovery.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('an unreachable federation peer leaves the holder\'s copy, its workloads\' identities and federated validation working; refresh resumes when the peer is back', async ({ cluster, federated }, testInfo) => {
   const { kube } = cluster;

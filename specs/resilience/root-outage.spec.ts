@@ -3,7 +3,7 @@
 // own CAs (which chain to the roots their workloads hold), for as long as those CAs live; when
 // root returns, its datastore and keys are as before, and a JWT key it publishes reaches both nested
 // servers within U1's bound (they follow their upstream again).
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/fault-instance.ts';
 import { allChecks, secondsUntil } from '../../fixtures/expect.ts';
 import { withProbeEntry } from '../../fixtures/spire/probe-entries.ts';
 import { serverInventory } from '../../fixtures/spire/inventory.ts';
@@ -18,6 +18,8 @@ import { inventoryLosses, inventorySummary } from '../../fixtures/verify/invento
 import { nextSyncBoundSeconds, upstreamReturnBoundSeconds } from '../../fixtures/verify/recovery.ts';
 import { x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 test('with root-server away, nestedA and nestedB keep issuing SVIDs to their workloads; root returns with its datastore, and the nested servers follow it again', async ({ cluster, nested }, testInfo) => {
   const { kube } = cluster;

@@ -6,7 +6,7 @@
 // X.509 and JWT authorities, counted through its API), its agent syncs with it again within the
 // bound SPIRE's backoff gives, and the trust domains agree again: tokens validate across servers,
 // federation is fresh.
-import { test, expect } from '../../fixtures/index.ts';
+import { test, expect, instanceLock } from '../../fixtures/fault-instance.ts';
 import { secondsUntil } from '../../fixtures/expect.ts';
 import type { Kube } from '../../fixtures/kube/client.ts';
 import { spireAgentApi, type ServerRef } from '../../fixtures/spire/cli.ts';
@@ -23,6 +23,8 @@ import { inventoryLosses, inventorySummary } from '../../fixtures/verify/invento
 import { entitledIdentitiesViolations } from '../../fixtures/verify/workload-api.ts';
 import { serverReturnBoundSeconds, upstreamReturnBoundSeconds } from '../../fixtures/verify/recovery.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
+
+test.describe.configure({ lock: instanceLock });
 
 interface Case {
   label: string;
