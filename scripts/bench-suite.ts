@@ -68,7 +68,7 @@ function once(): Promise<Record<string, number>> {
       for (const m of out.matchAll(/\[(\w+)(?:@([\w-]+))?\] \1: deployed and ready in ([\d.]+) s/g)) phases[`deploy ${m[1]}${m[2] ? ` in ${m[2]}` : ''}`] = Number(m[3]);
       // Per module; the run's two instances are removed at the same time: their longer one counts.
       const byInstance = new Map<string, number>();
-      for (const m of out.matchAll(/\[spire-k8s-conformance\] (?:([\w-]+): )?\w+: removed in ([\d.]+) s/g)) byInstance.set(m[1] ?? '', (byInstance.get(m[1] ?? '') ?? 0) + Number(m[2]));
+      for (const m of out.matchAll(/\[spire-k8s-conformance\] (?:([\w-]+): )?[\w-]+: removed in ([\d.]+) s/g)) byInstance.set(m[1] ?? '', (byInstance.get(m[1] ?? '') ?? 0) + Number(m[2]));
       phases.removal = Math.max(0, ...byInstance.values());
       try {
         const report = JSON.parse(readFileSync(json, 'utf8')) as { suites: JsonSuite[] };
