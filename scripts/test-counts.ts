@@ -28,3 +28,22 @@ export function countJunit(xml: string): Counts | undefined {
   const skipped = attr('skipped');
   return { passed: attr('tests') - failed - skipped, failed, skipped };
 }
+
+/**
+ * Playwright's JUnit file: each failed test as `[project] › file › title › step: its error's first
+ * line`, so that a CI log cut in the middle still says what failed, where, and why.
+ */
+export function failuresJunit(xml: string): string[] {
+  const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&apos;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+  const out: string[] = [];
+  for (const m of xml.matchAll(/<testcase\b[^>]*\bname="([^"]*)"[^>]*>([\s\S]*?)<\/testcase>/g)) {
+    const failure = /<failure\b([^>]*)>\s*(?:<!\[CDATA\[([\s\S]*?)\]\]>)?/.exec(m[2]!);
+    if (!failure) continue;
+    const lines = (failure[2] ?? '').split('\n').map((l) => l.trim()).filter(Boolean);
+    // The text opens with Playwright's header (project, file, title and the failing step), ruled off.
+    const where = lines[0]?.replace(/\s*─+$/, '') ?? unescape(m[1]!);
+    const message = unescape(/\bmessage="([^"]*)"/.exec(failure[1]!)?.[1] ?? '').split('\n')[0] || lines.find((l) => l.startsWith('Error')) || '(no message)';
+    out.push(`${where}: ${message}`);
+  }
+  return out;
+}

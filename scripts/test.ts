@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../fixtures/versions.ts';
 import { runDirectory } from '../reporter/run-folder.ts';
-import { countNodeTest, countJunit, type Counts } from './test-counts.ts';
+import { countNodeTest, countJunit, failuresJunit, type Counts } from './test-counts.ts';
 
 interface Stage {
   name: string;
@@ -69,6 +69,9 @@ for (const stage of stages) {
   const detail = counts ? `${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped` : '';
   rows.push(`${stage.name.padEnd(12)} ${result.status === 0 ? 'ok  ' : 'FAIL'} ${result.seconds.toFixed(1).padStart(7)} s  ${detail}`);
 }
+// CI logs keep their head and tail: the suite's failures, each with its error, go to the tail.
+const suiteFailures = existsSync(junit) ? failuresJunit(readFileSync(junit, 'utf8')) : [];
+if (suiteFailures.length) console.log(`\n=== conformance failures (${suiteFailures.length})\n${suiteFailures.slice(0, 20).join('\n')}${suiteFailures.length > 20 ? `\n… and ${suiteFailures.length - 20} more (the report has them all)` : ''}`);
 console.log(`\n=== summary\n${rows.join('\n')}`);
 console.log(`test: ${total.passed} passed, ${total.failed} failed, ${total.skipped} skipped`);
 process.exit(failed ? 1 : 0);
