@@ -11,7 +11,7 @@
  * times. A benchmark, not a test: it asserts nothing, it measures.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { repoRoot } from '../fixtures/versions.ts';
@@ -50,7 +50,10 @@ function projectDurations(report: { suites: JsonSuite[] }): Record<string, numbe
   return out;
 }
 
-function once(): Promise<Record<string, number>> {
+/** Where each run's log is kept: reports/bench/run-<i>.log. */
+const logDir = join(repoRoot, 'reports', 'bench');
+
+function once(runIndex: number): Promise<Record<string, number>> {
   const dir = mkdtempSync(join(tmpdir(), 'spire-bench-suite-'));
   const json = join(dir, 'report.json');
   const started = Date.now();
@@ -63,13 +66,15 @@ function once(): Promise<Record<string, number>> {
     child.on('error', reject);
     child.on('close', (code) => {
       const phases: Record<string, number> = { total: (Date.now() - started) / 1000 };
+      // The run's own log (each deploy's steps, each removal) is kept for a reader of the figures.
+      mkdirSync(logDir, { recursive: true });
+      writeFileSync(join(logDir, `run-${runIndex}.log`), out);
       const ready = /cluster: .*\(ready in ([\d.]+) s\)/.exec(out);
       if (ready) phases['cluster ready'] = Number(ready[1]);
       for (const m of out.matchAll(/\[(\w+)(?:@([\w-]+))?\] \1: deployed and ready in ([\d.]+) s/g)) phases[`deploy ${m[1]}${m[2] ? ` in ${m[2]}` : ''}`] = Number(m[3]);
-      // Per module; the run's two instances are removed at the same time: their longer one counts.
-      const byInstance = new Map<string, number>();
-      for (const m of out.matchAll(/\[spire-k8s-conformance\] (?:([\w-]+): )?[\w-]+: removed in ([\d.]+) s/g)) byInstance.set(m[1] ?? '', (byInstance.get(m[1] ?? '') ?? 0) + Number(m[2]));
-      phases.removal = Math.max(0, ...byInstance.values());
+      // Every module of both instances is removed at once: the teardown says how long it all took.
+      const removal = /\[spire-k8s-conformance\] removal: .* removed in ([\d.]+) s/.exec(out);
+      if (removal) phases.removal = Number(removal[1]);
       try {
         const report = JSON.parse(readFileSync(json, 'utf8')) as { suites: JsonSuite[] };
         measured.push(figures(report));
@@ -89,9 +94,9 @@ function once(): Promise<Record<string, number>> {
 
 const all: Record<string, number>[] = [];
 for (let i = 1; i <= runs; i++) {
-  const r = await once();
+  const r = await once(i);
   all.push(r);
-  console.log(`run ${i}/${runs}: ${r.total!.toFixed(1)} s`);
+  console.log(`run ${i}/${runs}: ${r.total!.toFixed(1)} s (its log: ${join(logDir, `run-${i}.log`)})`);
 }
 const keys = [...new Set(all.flatMap((r) => Object.keys(r)))].sort((a, b) => (a === 'total' ? 1 : b === 'total' ? -1 : a.localeCompare(b)));
 const f = (x: number | undefined) => (x === undefined ? '-' : x.toFixed(1)).padStart(8);
