@@ -50,7 +50,7 @@ function projectDurations(report: { suites: JsonSuite[] }): Record<string, numbe
   return out;
 }
 
-/** Where each run's log is kept: reports/bench/run-<i>.log. */
+/** Where each run's log and Playwright JSON report are kept: reports/bench/run-<i>.log, .json. */
 const logDir = join(repoRoot, 'reports', 'bench');
 
 function once(runIndex: number): Promise<Record<string, number>> {
@@ -82,6 +82,7 @@ function once(runIndex: number): Promise<Record<string, number>> {
           // Playwright does not count worker fixtures (the module deploys) in a test's duration.
           phases[`specs/${project} (tests)`] = seconds;
         }
+        writeFileSync(join(logDir, `run-${runIndex}.json`), JSON.stringify(report));
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
