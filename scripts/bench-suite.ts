@@ -11,8 +11,7 @@
  * times. A benchmark, not a test: it asserts nothing, it measures.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../fixtures/versions.ts';
 
@@ -54,8 +53,9 @@ function projectDurations(report: { suites: JsonSuite[] }): Record<string, numbe
 const logDir = join(repoRoot, 'reports', 'bench');
 
 function once(runIndex: number): Promise<Record<string, number>> {
-  const dir = mkdtempSync(join(tmpdir(), 'spire-bench-suite-'));
-  const json = join(dir, 'report.json');
+  // Playwright writes its JSON report straight where it is kept.
+  mkdirSync(logDir, { recursive: true });
+  const json = join(logDir, `run-${runIndex}.json`);
   const started = Date.now();
   return new Promise((resolve, reject) => {
     const child = spawn('npx', ['playwright', 'test', '--add-reporter=json', ...args], {
@@ -67,7 +67,6 @@ function once(runIndex: number): Promise<Record<string, number>> {
     child.on('close', (code) => {
       const phases: Record<string, number> = { total: (Date.now() - started) / 1000 };
       // The run's own log (each deploy's steps, each removal) is kept for a reader of the figures.
-      mkdirSync(logDir, { recursive: true });
       writeFileSync(join(logDir, `run-${runIndex}.log`), out);
       const ready = /cluster: .*\(ready in ([\d.]+) s\)/.exec(out);
       if (ready) phases['cluster ready'] = Number(ready[1]);
@@ -75,16 +74,11 @@ function once(runIndex: number): Promise<Record<string, number>> {
       // Every module of both instances is removed at once: the teardown says how long it all took.
       const removal = /\[spire-k8s-conformance\] removal: .* removed in ([\d.]+) s/.exec(out);
       if (removal) phases.removal = Number(removal[1]);
-      try {
-        const report = JSON.parse(readFileSync(json, 'utf8')) as { suites: JsonSuite[] };
-        measured.push(figures(report));
-        for (const [project, seconds] of Object.entries(projectDurations(report))) {
-          // Playwright does not count worker fixtures (the module deploys) in a test's duration.
-          phases[`specs/${project} (tests)`] = seconds;
-        }
-        writeFileSync(join(logDir, `run-${runIndex}.json`), JSON.stringify(report));
-      } finally {
-        rmSync(dir, { recursive: true, force: true });
+      const report = JSON.parse(readFileSync(json, 'utf8')) as { suites: JsonSuite[] };
+      measured.push(figures(report));
+      for (const [project, seconds] of Object.entries(projectDurations(report))) {
+        // Playwright does not count worker fixtures (the module deploys) in a test's duration.
+        phases[`specs/${project} (tests)`] = seconds;
       }
       const failed = /(\d+) failed/.exec(out);
       if (code !== 0) console.log(`run exited ${code}${failed ? ` (${failed[1]} failed)` : ''}: its figures are kept, and marked`);
