@@ -7,8 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import * as k8s from '@kubernetes/client-node';
-import { localClusterRunning } from '../fixtures/cluster/local.ts';
-import { kubeconfigCluster } from '../fixtures/cluster/kubeconfig.ts';
+import { existingCluster } from '../fixtures/cluster/select.ts';
 import { clients, ensureReachable, loadKubeConfig } from '../fixtures/kube/client.ts';
 import { markerName, readMarker } from '../fixtures/modules/module.ts';
 import { ownedByRun, removeModule } from '../fixtures/modules/teardown.ts';
@@ -21,9 +20,9 @@ import { repoRoot } from '../fixtures/versions.ts';
 
 try {
   const options = readOptions();
-  const path = options.cluster === 'kubeconfig' ? (await kubeconfigCluster(options)).kubeconfigPath : await localClusterRunning();
-  if (!path) throw new SetupError('no cluster to clean: start the local one (npm run cluster:up) or set CLUSTER=kubeconfig (KUBECONFIG, KUBE_CONTEXT).');
-  const kube = clients(loadKubeConfig(path, options.cluster === 'kubeconfig' ? options.context : undefined));
+  const cluster = await existingCluster(options);
+  if (!cluster) throw new SetupError('no cluster to clean: start the local one (npm run cluster:up) or set CLUSTER=kubeconfig (KUBECONFIG, KUBE_CONTEXT).');
+  const kube = clients(loadKubeConfig(cluster.kubeconfigPath, cluster.context));
   await ensureReachable(kube, 10_000);
   const coordination = kube.config.makeApiClient(k8s.CoordinationV1Api);
   const dir = join(repoRoot, 'reports', '.runs');

@@ -40,6 +40,8 @@ const stages: Stage[] = [
     env: { SPIRE_K8S_RUN_DIR: suiteRun },
     counts: () => (existsSync(junit) ? countJunit(readFileSync(junit, 'utf8')) : undefined),
   },
+  // Nothing of the run above left in the cluster (its teardown waited for every removal).
+  { name: 'leftovers', command: ['npx', 'tsx', 'scripts/leftovers.ts'] },
   // The report of the run above, opened in Chromium as a reviewer would.
   { name: 'report', command: find('tests/report'), env: { SPIRE_K8S_SUITE_REPORT: suiteRun }, counts: countNodeTest },
 ];

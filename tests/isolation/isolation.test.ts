@@ -20,8 +20,8 @@ import { waitForWorkload } from '../../fixtures/kube/wait.ts';
 import { pinImages } from '../../fixtures/modules/manifests.ts';
 import type { ServerRef } from '../../fixtures/spire/cli.ts';
 import { makeUpstreamCa } from '../../fixtures/spire/upstream-ca.ts';
-import { instanceLabel } from '../../fixtures/suite/instance.ts';
 import { lockName, lockNamespace, microTime } from '../../fixtures/suite/run-lock.ts';
+import { leftovers as instanceLeftovers } from '../../fixtures/suite/leftovers.ts';
 import { repoRoot } from '../../fixtures/versions.ts';
 import { changes, snapshot, type Snapshot } from '../audit/cluster-snapshot.ts';
 
@@ -68,18 +68,7 @@ async function expectNothingLeft(namespace: string): Promise<void> {
 
 /** Objects of this suite's instance left anywhere the run could have put them. */
 async function leftovers(namespace: string): Promise<string[]> {
-  const left: string[] = [];
-  for (const [apiVersion, kind] of [['v1', 'Namespace'], ['rbac.authorization.k8s.io/v1', 'ClusterRole'], ['rbac.authorization.k8s.io/v1', 'ClusterRoleBinding'], ['apiextensions.k8s.io/v1', 'CustomResourceDefinition']] as const) {
-    const items = (await kube.objects.list(apiVersion, kind, undefined, undefined, undefined, undefined, undefined, `${instanceLabel}=${namespace}`)).items;
-    left.push(...items.map((o) => `${kind} ${o.metadata?.name}`));
-  }
-  try {
-    await kube.objects.read({ apiVersion: 'coordination.k8s.io/v1', kind: 'Lease', metadata: { name: lockName(namespace), namespace: lockNamespace } });
-    left.push(`Lease ${lockNamespace}/${lockName(namespace)}`);
-  } catch (error) {
-    if (!isNotFound(error)) throw error;
-  }
-  return left;
+  return (await instanceLeftovers(kube, namespace)).map((l) => l.what);
 }
 
 before(async () => {
