@@ -3,10 +3,10 @@
  * one; and the namespace deletion they wait out (the next test may create it again).
  */
 import assert from 'node:assert/strict';
-import pRetry from 'p-retry';
 import { localClusterRunning } from '../../fixtures/cluster/local.ts';
 import { isNotFound } from '../../fixtures/kube/apply.ts';
 import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
+import { waitForNamespaceGone } from '../../fixtures/kube/wait.ts';
 
 export async function targetCluster(): Promise<{ kubeconfig: string; kube: Kube }> {
   const kubeconfig = (process.env.CLUSTER === 'kubeconfig' ? process.env.KUBECONFIG : await localClusterRunning()) ?? '';
@@ -22,13 +22,5 @@ export async function deleteNamespaceAndWait(kube: Kube, name: string): Promise<
     if (!isNotFound(error)) throw error;
     return;
   }
-  await pRetry(async () => {
-    try {
-      await kube.core.readNamespace({ name });
-    } catch (error) {
-      if (isNotFound(error)) return;
-      throw error;
-    }
-    throw new Error(`namespace ${name} still terminating`);
-  }, { retries: 240, factor: 1, minTimeout: 500 });
+  await waitForNamespaceGone(kube, name, 120_000);
 }
