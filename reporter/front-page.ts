@@ -9,7 +9,7 @@ import { join, relative } from 'node:path';
 import { stripVTControlCharacters as stripAnsi } from 'node:util';
 import type { FullConfig, FullResult, Reporter, Suite, TestCase, TestError, TestResult } from '@playwright/test/reporter';
 import { redactTokens } from '../fixtures/report/redact.ts';
-import { buildRunModel, factsOf, type Outcome, type RequiredSpec, type TestRecord } from './run-model.ts';
+import { buildRunModel, factsOf, headline, type Outcome, type RequiredSpec, type TestRecord } from './run-model.ts';
 import { renderFrontPage } from './render-page.ts';
 import { renderResults, renderSummary } from './render-summary.ts';
 import { listRequiredSpecs } from './required-specs.ts';
@@ -34,8 +34,13 @@ function outcomeOf(test: TestCase, result: TestResult | undefined): Outcome {
     case 'unexpected':
       return result.status === 'interrupted' ? 'not run' : 'failed';
     default:
-      return test.annotations.some((a) => a.type === 'not applicable') || result.annotations.some((a) => a.type === 'not applicable') ? 'n/a' : 'skipped';
+      return notCheckedReason(test, result) !== undefined ? 'not checked' : 'skipped';
   }
+}
+
+/** The reason a check gave for judging nothing (fixtures/checks/not-checked.ts), if it gave one. */
+function notCheckedReason(test: TestCase, result: TestResult | undefined): string | undefined {
+  return [...test.annotations, ...(result?.annotations ?? [])].find((a) => a.type === 'not checked')?.description;
 }
 
 function gitCommit(cwd: string): string {
@@ -89,6 +94,7 @@ export default class FrontPageReporter implements Reporter {
       outcome: outcomeOf(test, result),
       durationMs: result?.duration ?? 0,
       errors: (result?.errors ?? []).map((e) => redactTokens(stripAnsi(e.message ?? e.value ?? '')).split('\n').slice(0, 6).join('\n')),
+      ...(notCheckedReason(test, result) !== undefined && test.outcome() === 'skipped' ? { notCheckedReason: notCheckedReason(test, result)! } : {}),
       attachments: (result?.attachments ?? []).map((a) => ({ name: a.name, contentType: a.contentType, ...(a.body ? { body: a.body.toString('utf8') } : {}) })),
     };
   }
@@ -119,6 +125,6 @@ export default class FrontPageReporter implements Reporter {
     if (this.options.publishTo) publishLatest(this.options.publishTo, outputDir);
     const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p) || '.');
     const where = this.options.publishTo ? join(shown(this.options.publishTo), 'latest', 'index.html') : join(shown(outputDir), 'index.html');
-    console.log(`[spire-k8s-conformance] ${model.verdict}: front page ${where}`);
+    console.log(`[spire-k8s-conformance] ${headline(model)}: front page ${where}`);
   }
 }

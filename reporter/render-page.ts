@@ -4,7 +4,7 @@
  * topology as observed, timelines, and the run manifest.
  */
 import type { Figure } from '../fixtures/report/facts.ts';
-import { verdictReason, type Outcome, type RunModel } from './run-model.ts';
+import { headline, notChecked, verdictReason, type Outcome, type RunModel } from './run-model.ts';
 import { escapeXml as esc, timelineSvg, topologySvg } from './render-svg.ts';
 
 export interface PageContext {
@@ -15,7 +15,7 @@ export interface PageContext {
   generatedAt: string;
 }
 
-const mark: Record<Outcome, string> = { passed: '✔ passed', failed: '✘ failed', skipped: '– skipped', 'not run': '· not run', 'n/a': '○ n/a', 'known deviation': '◐ known deviation' };
+const mark: Record<Outcome, string> = { passed: '✔ passed', failed: '✘ failed', skipped: '– skipped', 'not run': '· not run', 'not checked': '○ not checked', 'known deviation': '◐ known deviation' };
 
 export const testLink = (ctx: PageContext, id: string) => `${ctx.htmlReport}#?testId=${encodeURIComponent(id)}`;
 
@@ -55,6 +55,14 @@ function deviationsSection(m: RunModel, ctx: PageContext): string {
     `<li><a href="${esc(testLink(ctx, c.id!))}">${esc(r.spec.file)} › ${esc(r.spec.title)}</a> <small>(${esc(cell)})</small><pre>${esc(c.error ?? '')}</pre></li>`).join('')}</ul></section>`;
 }
 
+/** Checks that judged nothing: never a pass, so each says why, where the verdict is read. */
+function notCheckedSection(m: RunModel): string {
+  const list = notChecked(m);
+  if (!list.length) return '';
+  return `<section id="not-checked"><h2>Not checked</h2><p>These checks had nothing to judge in this deployment, or were not allowed to touch it: they are not passes, and the verdict says so.</p><ul>${list.map((n) =>
+    `<li>${esc(n.title)}: <em>${esc(n.reason)}</em></li>`).join('')}</ul></section>`;
+}
+
 function failuresSection(m: RunModel, ctx: PageContext): string {
   const failed = m.matrix.flatMap((r) => Object.entries(r.cells).filter(([, c]) => c.outcome === 'failed').map(([cell, c]) => ({ r, cell, c })));
   if (!failed.length) return '';
@@ -71,7 +79,7 @@ function timelinesSection(figures: (Figure & { cell: string })[]): string {
 }
 
 const style = `body{font:14px/1.45 system-ui,sans-serif;margin:24px;color:#1f2328}h1{font-size:20px}h2{font-size:17px;margin-top:28px}
-.verdict{display:inline-block;padding:6px 14px;border-radius:6px;font-weight:700;font-size:18px;color:#fff}.CONFORMANT{background:#1a7f37}.NOT-CONFORMANT{background:#cf222e}.NOT-RUN{background:#57606a}
+.verdict{display:inline-block;padding:6px 14px;border-radius:6px;font-weight:700;font-size:18px;color:#fff}.CONFORMANT{background:#1a7f37}.NOT-CONFORMANT{background:#cf222e}.NOT-RUN{background:#57606a}.PARTLY-CHECKED{background:#9a6700}
 table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #d0d7de;padding:3px 8px;text-align:left;vertical-align:top}td.passed{background:#dafbe1}td.failed{background:#ffebe9}td.skipped,td.not-run{background:#fff8c5}td.known-deviation{background:#ddf4ff}td.passed,td.failed,td.skipped,td.not-run,td.na,td.known-deviation{white-space:nowrap}
 pre{background:#f6f8fa;padding:8px;white-space:pre-wrap;max-width:1100px}small{color:#57606a}
 svg text{font:12px system-ui,sans-serif}svg .td{font-weight:700}svg .tdbox{fill:none;stroke:#d0d7de;stroke-dasharray:4 3}svg .node rect{fill:#fff;stroke:#57606a}svg .server rect{fill:#ddf4ff}svg .agent rect{fill:#f6f8fa}svg .oidc rect{fill:#fbefff}
@@ -83,12 +91,12 @@ export function renderFrontPage(m: RunModel, ctx: PageContext): string {
   const topology = m.topology.servers.length
     ? `<section id="topology"><h2>Topology as deployed</h2><p>Drawn from what the run read in the cluster: each server's running configuration and bundle, the agents' server_address, the OIDC provider's agent socket, and the federation relationships with their peers' refresh hints and verdicts.</p>${topologySvg(m.topology)}</section>`
     : '<section id="topology"><h2>Topology as deployed</h2><p>No SPIRE server was observed in this run.</p></section>';
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPIRE conformance: ${esc(m.verdict)}</title><style>${style}</style></head><body>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>SPIRE conformance: ${esc(headline(m))}</title><style>${style}</style></head><body>
 <h1>SPIRE on Kubernetes: conformance run</h1>
-<p><span class="verdict ${m.verdict.replace(' ', '-')}" data-testid="verdict">${esc(m.verdict)}</span> <span data-testid="verdict-reason">${esc(verdictReason(m))}</span></p>
-<p>${m.counts.passed} passed · ${m.counts.failed} failed · ${m.counts.skipped} skipped · ${m.counts['not run']} not run${m.counts['n/a'] ? ` · ${m.counts['n/a']} not applicable` : ''}${m.counts['known deviation'] ? ` · ${m.counts['known deviation']} known deviation(s) of SPIRE` : ''}, of ${m.required} required specs × ${m.cells.length} cell(s). <a href="${esc(ctx.htmlReport)}" data-testid="html-report">Playwright's full report →</a></p>
+<p><span class="verdict ${m.verdict.replaceAll(' ', '-')}" data-testid="verdict">${esc(headline(m))}</span> <span data-testid="verdict-reason">${esc(verdictReason(m))}</span></p>
+<p>${m.counts.passed} passed · ${m.counts.failed} failed · ${m.counts.skipped} skipped · ${m.counts['not run']} not run${m.counts['not checked'] ? ` · ${m.counts['not checked']} not checked` : ''}${m.counts['known deviation'] ? ` · ${m.counts['known deviation']} known deviation(s) of SPIRE` : ''}, of ${m.required} required specs × ${m.cells.length} cell(s). <a href="${esc(ctx.htmlReport)}" data-testid="html-report">Playwright's full report →</a></p>
 ${m.notes.map((n) => `<p class="note">${esc(n)}</p>`).join('')}
-${setup}${failuresSection(m, ctx)}${deviationsSection(m, ctx)}${topology}${matrixSection(m, ctx)}${timelinesSection(m.figures)}
+${setup}${failuresSection(m, ctx)}${notCheckedSection(m)}${deviationsSection(m, ctx)}${topology}${matrixSection(m, ctx)}${timelinesSection(m.figures)}
 <section id="musts"><h2>SPIFFE MUST coverage</h2><p>Not counted yet: the suite has no MUST catalogue to count against.</p></section>
 ${manifestSection(m, ctx)}
 </body></html>`;

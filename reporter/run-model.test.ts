@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { factTypes } from '../fixtures/report/facts.ts';
 import { mergeTopologies } from '../fixtures/topology/model.ts';
-import { buildRunModel, verdictReason, type RequiredSpec, type TestRecord } from './run-model.ts';
-import { renderSummary } from './render-summary.ts';
+import { buildRunModel, headline, verdictReason, type RequiredSpec, type TestRecord } from './run-model.ts';
+import { renderResults, renderSummary } from './render-summary.ts';
 import { topologySvg } from './render-svg.ts';
 
 const spec = (title: string, project = 'nested'): RequiredSpec => ({ key: `${project} › ${project}/x.spec.ts › ${title}`, project, file: `${project}/x.spec.ts`, title });
@@ -20,15 +20,21 @@ describe('the verdict', () => {
   it('counts a skipped or unselected required spec against it, apart from failures', () => {
     const skipped = buildRunModel([rec(a, 'passed'), rec(b, 'skipped')], [a, b], []);
     assert.equal(skipped.verdict, 'NOT CONFORMANT');
-    assert.deepEqual(skipped.counts, { passed: 1, failed: 0, skipped: 1, 'not run': 0, 'n/a': 0, 'known deviation': 0 });
+    assert.deepEqual(skipped.counts, { passed: 1, failed: 0, skipped: 1, 'not run': 0, 'not checked': 0, 'known deviation': 0 });
     const narrowed = buildRunModel([rec(a, 'passed')], [a, b], []);
     assert.equal(narrowed.verdict, 'NOT CONFORMANT');
     assert.match(verdictReason(narrowed), /^1 not run of 2 required results/);
   });
-  it('does not count a check the audited deployment has nothing for (n/a) against it', () => {
-    const m = buildRunModel([rec(a, 'passed'), rec(b, 'n/a')], [a, b], []);
-    assert.equal(m.verdict, 'CONFORMANT');
-    assert.equal(verdictReason(m), 'all 2 required specs passed (1 not applicable to this deployment)');
+  it('never counts a check that judged nothing as a pass: PARTLY CHECKED, each reason said', () => {
+    const c = spec('c');
+    const m = buildRunModel([rec(a, 'passed'), { ...rec(b, 'not checked'), notCheckedReason: 'one server, one replica: nothing to compare' }, { ...rec(c, 'not checked'), notCheckedReason: 'no federation relationship' }], [a, b, c], []);
+    assert.equal(m.verdict, 'PARTLY CHECKED');
+    assert.equal(headline(m), 'CONFORMANT on 1 of 3 checks (2 not checked)');
+    assert.equal(verdictReason(m), '1 checks passed; not checked: b (one server, one replica: nothing to compare); c (no federation relationship)');
+    assert.match(renderSummary(m), /## SPIRE conformance: CONFORMANT on 1 of 3 checks \(2 not checked\)/);
+    assert.match(renderSummary(m), /➖ not checked \| local \| nested\/x\.spec\.ts › c \| no federation relationship/);
+    assert.deepEqual((renderResults(m) as { notChecked: unknown }).notChecked, [{ title: 'b', reason: 'one server, one replica: nothing to compare' }, { title: 'c', reason: 'no federation relationship' }]);
+    assert.equal(buildRunModel([rec(a, 'failed'), rec(b, 'not checked')], [a, b], []).verdict, 'NOT CONFORMANT');
   });
   it('lists a known deviation of SPIRE (a test.fail spec that failed) apart, without counting it against the deployment', () => {
     const m = buildRunModel([rec(a, 'passed'), { ...rec(b, 'known deviation'), errors: ['Error: example.org after nesteda-server revoked its JWT key k1 breaks 1 rule(s)'] }], [a, b], []);

@@ -6,11 +6,13 @@ import { factTypes, type FactBodies, type Figure, type JudgedRelationship, type 
 import { mergeTopologies, type Topology } from '../fixtures/topology/model.ts';
 
 /**
- * n/a: skipped because the audited deployment has nothing to check there (no federation, say).
+ * not checked: the check had nothing to judge (one server and nothing to compare it with, no
+ * federation, a workload the audit was not allowed to touch), with its reason. Never a pass: a run
+ * with one is at best PARTLY CHECKED.
  * known deviation: a promise SPIRE itself does not keep today (the spec is marked test.fail and
  * failed as expected); listed apart, it does not count against the deployment's verdict.
  */
-export type Outcome = 'passed' | 'failed' | 'skipped' | 'not run' | 'n/a' | 'known deviation';
+export type Outcome = 'passed' | 'failed' | 'skipped' | 'not run' | 'not checked' | 'known deviation';
 
 export interface TestRecord {
   /** Playwright's test id (links into the HTML report). */
@@ -25,6 +27,8 @@ export interface TestRecord {
   durationMs: number;
   /** First line of each error, for the matrix and summary. */
   errors: string[];
+  /** Why it was not checked (outcome 'not checked'). */
+  notCheckedReason?: string;
   attachments: { name: string; contentType: string; body?: string }[];
 }
 
@@ -36,12 +40,13 @@ export interface RequiredSpec {
   title: string;
 }
 
-export type Verdict = 'CONFORMANT' | 'NOT CONFORMANT' | 'NOT RUN';
+/** PARTLY CHECKED: nothing failed, but some checks had nothing to judge; never shown as plain CONFORMANT. */
+export type Verdict = 'CONFORMANT' | 'PARTLY CHECKED' | 'NOT CONFORMANT' | 'NOT RUN';
 
 export interface MatrixRow {
   spec: RequiredSpec;
   /** By cell: the outcome and the test to link to. */
-  cells: Record<string, { outcome: Outcome; id?: string; durationMs?: number; error?: string }>;
+  cells: Record<string, { outcome: Outcome; id?: string; durationMs?: number; error?: string; reason?: string }>;
 }
 
 export interface RunModel {
@@ -92,13 +97,16 @@ export function buildRunModel(records: TestRecord[], required: RequiredSpec[], s
     spec,
     cells: Object.fromEntries(cells.map((cell) => {
       const r = records.find((x) => x.key === spec.key && x.cell === cell);
-      return [cell, r ? { outcome: r.outcome, id: r.id, durationMs: r.durationMs, ...(r.errors[0] ? { error: r.errors[0] } : {}) } : { outcome: 'not run' as Outcome }];
+      return [cell, r ? { outcome: r.outcome, id: r.id, durationMs: r.durationMs, ...(r.errors[0] ? { error: r.errors[0] } : {}), ...(r.notCheckedReason ? { reason: r.notCheckedReason } : {}) } : { outcome: 'not run' as Outcome }];
     })),
   }));
-  const counts: Record<Outcome, number> = { passed: 0, failed: 0, skipped: 0, 'not run': 0, 'n/a': 0, 'known deviation': 0 };
+  const counts: Record<Outcome, number> = { passed: 0, failed: 0, skipped: 0, 'not run': 0, 'not checked': 0, 'known deviation': 0 };
   for (const row of matrix) for (const c of Object.values(row.cells)) counts[c.outcome] += 1;
   const ran = records.some((r) => r.outcome === 'passed' || r.outcome === 'failed' || r.outcome === 'known deviation');
-  const verdict: Verdict = !ran ? 'NOT RUN' : counts.passed + counts['n/a'] + counts['known deviation'] === matrix.length * cells.length ? 'CONFORMANT' : 'NOT CONFORMANT';
+  const total = matrix.length * cells.length;
+  const verdict: Verdict = !ran ? 'NOT RUN'
+    : counts.passed + counts['known deviation'] === total ? 'CONFORMANT'
+      : counts.passed + counts['known deviation'] + counts['not checked'] === total ? 'PARTLY CHECKED' : 'NOT CONFORMANT';
   const topology = withVerdicts(mergeTopologies(factsOf(records, 'topology').map((f) => f.body)), factsOf(records, 'verdicts').flatMap((f) => f.body));
   // A module's deploy figure is handed over by each worker that used it: keep one.
   const figures = [...new Map(factsOf(records, 'figure').map((f) => ({ ...f.body, cell: f.record.cell }))
@@ -107,12 +115,29 @@ export function buildRunModel(records: TestRecord[], required: RequiredSpec[], s
   return { verdict, counts, required: matrix.length, cells, matrix, topology, figures, manifests, setupErrors, notes };
 }
 
+/** The checks that judged nothing, each with its reason (the same reason once per cell). */
+export function notChecked(m: RunModel): { title: string; reason: string }[] {
+  return [...new Map(m.matrix.flatMap((r) => Object.values(r.cells).filter((c) => c.outcome === 'not checked')
+    .map((c) => [`${r.spec.title} ${c.reason}`, { title: r.spec.title, reason: c.reason ?? 'no reason given' }] as const))).values()];
+}
+
+/** The verdict as a reviewer reads it first: plain CONFORMANT only when every check ran and passed. */
+export function headline(m: RunModel): string {
+  if (m.verdict !== 'PARTLY CHECKED') return m.verdict;
+  const checked = m.counts.passed + m.counts['known deviation'];
+  return `CONFORMANT on ${checked} of ${checked + m.counts['not checked']} checks (${m.counts['not checked']} not checked)`;
+}
+
 /** Why the verdict is what it is, in one line. */
 export function verdictReason(m: RunModel): string {
   if (m.verdict === 'NOT RUN') return m.setupErrors.length ? 'the run stopped before any spec ran' : 'no spec ran';
   const deviations = m.counts['known deviation'];
   const passed = deviations ? `the ${m.required} required specs passed but ${deviations} known deviation(s) of SPIRE itself (listed apart)` : `all ${m.required} required specs passed`;
-  if (m.verdict === 'CONFORMANT') return `${passed}${m.counts['n/a'] ? ` (${m.counts['n/a']} not applicable to this deployment)` : ''}${m.cells.length > 1 ? ` on each of ${m.cells.length} clusters` : ''}`;
+  if (m.verdict === 'CONFORMANT') return `${passed}${m.cells.length > 1 ? ` on each of ${m.cells.length} clusters` : ''}`;
+  if (m.verdict === 'PARTLY CHECKED') {
+    const checked = m.counts.passed + m.counts['known deviation'];
+    return `${checked} checks passed${deviations ? ` (${deviations} of them known deviations of SPIRE)` : ''}; not checked: ${notChecked(m).map((n) => `${n.title} (${n.reason})`).join('; ')}`;
+  }
   const parts = [
     m.counts.failed && `${m.counts.failed} failed`,
     m.counts.skipped && `${m.counts.skipped} skipped`,
