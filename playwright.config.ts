@@ -17,7 +17,7 @@ const runDir = runDirectory(repoRoot);
 const cell = process.env.SPIRE_K8S_CELL;
 // The command as typed, with the options that shape it: the front page's "reproduce with".
 process.env.SPIRE_K8S_COMMAND ??= [
-  ...['CLUSTER', 'KUBE_CONTEXT', 'SPIRE_NAMESPACE', 'KEEP', 'REUSE', 'UPSTREAM_CA_HOURS', 'SPIRE_K8S_CELL'].flatMap((n) => (process.env[n] ? [`${n}=${process.env[n]}`] : [])),
+  ...['CLUSTER', 'KUBE_CONTEXT', 'SPIRE_NAMESPACE', 'KEEP', 'REUSE', 'UPSTREAM_CA_HOURS', 'AUDIT_FILE', 'AUDIT_TOUCH_WORKLOADS', 'SPIRE_K8S_CELL'].flatMap((n) => (process.env[n] ? [`${n}=${process.env[n]}`] : [])),
   'npx playwright', ...process.argv.slice(2),
 ].join(' ');
 
@@ -37,7 +37,8 @@ const auditProject = process.env.SPIRE_K8S_AUDIT === '1' ? [{ name: 'audit', tes
 const reporters: ReporterDescription[] = [
   // Tells the workers which projects run (fixtures/worker/prewarm.fixture.ts deploys ahead for them).
   ['./fixtures/suite/run-plan.ts'],
-  ['list', { printSteps: true }],
+  // `topology audit` prints its own summary of the checks: dots while they run.
+  process.env.SPIRE_K8S_PROGRESS === 'dot' ? ['dot'] : ['list', { printSteps: true }],
   ['html', { outputFolder: join(runDir, 'html'), open: 'never', title: 'SPIRE conformance (front page: ../index.html)' }],
   ['junit', { outputFile: join(runDir, 'junit.xml') }],
   ['./reporter/front-page.ts', { publishTo: reportsRoot(repoRoot) }],

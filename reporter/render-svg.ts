@@ -8,7 +8,7 @@ import { trustDomains, type Topology, type TopologyServer } from '../fixtures/to
 export const escapeXml = (s: string): string => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 const box = { w: 200, h: 58, gapX: 24, gapY: 56 };
-const verdictColour: Record<string, string> = { fresh: '#1a7f37', stale: '#cf222e', 'at-risk': '#9a6700', 'not-refreshing': '#cf222e' };
+const verdictColour: Record<string, string> = { fresh: '#1a7f37', stale: '#cf222e', 'at-risk': '#9a6700', 'not-refreshing': '#cf222e', unjudgeable: '#57606a' };
 
 function duration(seconds: number): string {
   if (seconds % 3600 === 0) return `${seconds / 3600}h`;

@@ -29,6 +29,8 @@ export interface TestRecord {
   errors: string[];
   /** Why it was not checked (outcome 'not checked'). */
   notCheckedReason?: string;
+  /** What a passing check still warns about (its 'warning' annotations). */
+  warnings?: string[];
   attachments: { name: string; contentType: string; body?: string }[];
 }
 
@@ -46,7 +48,7 @@ export type Verdict = 'CONFORMANT' | 'PARTLY CHECKED' | 'NOT CONFORMANT' | 'NOT 
 export interface MatrixRow {
   spec: RequiredSpec;
   /** By cell: the outcome and the test to link to. */
-  cells: Record<string, { outcome: Outcome; id?: string; durationMs?: number; error?: string; reason?: string }>;
+  cells: Record<string, { outcome: Outcome; id?: string; durationMs?: number; error?: string; reason?: string; warnings?: string[] }>;
 }
 
 export interface RunModel {
@@ -97,7 +99,7 @@ export function buildRunModel(records: TestRecord[], required: RequiredSpec[], s
     spec,
     cells: Object.fromEntries(cells.map((cell) => {
       const r = records.find((x) => x.key === spec.key && x.cell === cell);
-      return [cell, r ? { outcome: r.outcome, id: r.id, durationMs: r.durationMs, ...(r.errors[0] ? { error: r.errors[0] } : {}), ...(r.notCheckedReason ? { reason: r.notCheckedReason } : {}) } : { outcome: 'not run' as Outcome }];
+      return [cell, r ? { outcome: r.outcome, id: r.id, durationMs: r.durationMs, ...(r.errors[0] ? { error: r.errors[0] } : {}), ...(r.notCheckedReason ? { reason: r.notCheckedReason } : {}), ...(r.warnings?.length ? { warnings: r.warnings } : {}) } : { outcome: 'not run' as Outcome }];
     })),
   }));
   const counts: Record<Outcome, number> = { passed: 0, failed: 0, skipped: 0, 'not run': 0, 'not checked': 0, 'known deviation': 0 };

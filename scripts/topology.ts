@@ -4,14 +4,16 @@
  *   up MODULE                      deploy it and what it stands on (nested first), reusing a healthy deployment
  *   down MODULE [--with-dependents] | down --all
  *   status                         each module: fingerprint, health, age, trust domains and JWT kids
- *   audit [audit.yaml]             the read-only audit (npx playwright test --project audit)
+ *   audit [audit.yaml] [--touch-workloads] [--allow-not-checked] [--json]
+ *                                  the read-only audit, one line per check (√ ‼ × –); exit 0
+ *                                  conformant, 1 not (or partly checked), 2 could not run
  *
  * Modules `up` deploys are kept: spec runs reuse them and never remove them. The cluster is the
  * running local one (CLUSTER=local, the default) or CLUSTER=kubeconfig; a disposable k3s would die
  * with this command, so it is refused.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { localCluster, localClusterRunning } from '../fixtures/cluster/local.ts';
 import { kubeconfigCluster } from '../fixtures/cluster/kubeconfig.ts';
@@ -30,11 +32,13 @@ import { readOptions, type SuiteOptions } from '../fixtures/suite/options.ts';
 import { acquireRunLock } from '../fixtures/suite/run-lock.ts';
 import { observeTopology } from '../fixtures/topology/observe.ts';
 import { repoRoot } from '../fixtures/versions.ts';
+import { auditExitCode, renderAuditText, type AuditResults } from '../reporter/render-audit.ts';
+import { reportsRoot } from '../reporter/run-folder.ts';
 
 const usage = `usage: npm run topology -- up <${moduleNames.join('|')}>
        npm run topology -- down <${moduleNames.join('|')}> [--with-dependents] | down --all
        npm run topology -- status
-       npm run topology -- audit [audit.yaml]`;
+       npm run topology -- audit [audit.yaml] [--touch-workloads] [--allow-not-checked] [--json]`;
 
 async function operatorCluster(options: SuiteOptions, boot: boolean): Promise<ClusterHandle> {
   if (options.cluster === 'k3s') throw new SetupError('topology commands need a cluster that outlives them: CLUSTER=local (npm run cluster:up) or CLUSTER=kubeconfig, not a disposable k3s.');
@@ -163,10 +167,27 @@ async function status(options: SuiteOptions): Promise<void> {
   }
 }
 
+const auditFlags = ['--touch-workloads', '--allow-not-checked', '--json'];
+
 function audit(args: string[]): number {
+  const unknown = args.filter((a) => a.startsWith('--') && !auditFlags.includes(a));
+  if (unknown.length) throw new SetupError(`audit: unknown option ${unknown.join(', ')} (known: ${auditFlags.join(', ')})\n${usage}`);
   const file = args.find((a) => !a.startsWith('--'));
-  const run = spawnSync('npx', ['playwright', 'test', '--project', 'audit'], { cwd: repoRoot, stdio: 'inherit', env: { ...process.env, ...(file ? { AUDIT_FILE: file } : {}) } });
-  return run.status ?? 1;
+  const json = args.includes('--json');
+  const runDir = join(reportsRoot(repoRoot), 'runs', `audit-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${process.pid}`);
+  const run = spawnSync('npx', ['playwright', 'test', '--project', 'audit'], {
+    cwd: repoRoot, stdio: ['ignore', json ? 'ignore' : 'inherit', 'inherit'],
+    env: { ...process.env, SPIRE_K8S_RUN_DIR: runDir, SPIRE_K8S_PROGRESS: 'dot', ...(file ? { AUDIT_FILE: file } : {}), ...(args.includes('--touch-workloads') ? { AUDIT_TOUCH_WORKLOADS: '1' } : {}) },
+  });
+  let results: AuditResults;
+  try {
+    results = JSON.parse(readFileSync(join(runDir, 'results.json'), 'utf8')) as AuditResults;
+  } catch (error) {
+    console.error(`the audit wrote no results (${(error as Error).message}); playwright exited ${run.status}`);
+    return 2;
+  }
+  process.stdout.write(json ? `${JSON.stringify(results, null, 2)}\n` : `\n${renderAuditText(results)}front page: ${join(runDir, 'index.html')}\n`);
+  return auditExitCode(results, args.includes('--allow-not-checked'));
 }
 
 const [command, ...args] = process.argv.slice(2);

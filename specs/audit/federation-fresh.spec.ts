@@ -1,12 +1,14 @@
 // Audit: every federation relationship of the audited servers is fresh: the holder's copy has the
 // peer's keys within the lag SPIRE's own polling rules give for the configuration read, and its
-// polls succeed. Otherwise the verdict (stale, at-risk, not-refreshing) with its figures.
-import { test, expect, notApplicable } from '../../fixtures/audit/audit.fixture.ts';
+// polls succeed. Otherwise the verdict (stale, at-risk, not-refreshing) with its figures; a
+// relationship judged without an input (an unreadable log, unknown key ages) is unjudgeable, and
+// that fails too: fresh is never said without the evidence.
+import { test, expect, notChecked } from '../../fixtures/audit/audit.fixture.ts';
 import { judgedRelationships, observeFederation, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { attachFact } from '../../fixtures/report/facts.ts';
 
 test('every federation relationship is fresh', async ({ audit }, testInfo) => {
-  if (!audit.topology.relationships.length) notApplicable('the audited servers hold no federation relationship');
+  if (!audit.topology.relationships.length) notChecked('the audited servers hold no federation relationship');
   const observed = await test.step('judge every relationship', () => observeFederation(audit.kube, audit.target.servers));
   await testInfo.attach('federation verdicts.txt', { body: verdictTable(observed) });
   await attachFact(testInfo, 'verdicts', 'audited', judgedRelationships(observed));
