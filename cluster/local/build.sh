@@ -100,6 +100,19 @@ build_program() {
   log "$name built in $((SECONDS - t0)) s"
 }
 
+# spiffe-helper: the Go module proxy lists no versions of it, so `go install …@v` is refused; the
+# exact version downloads, and builds in place with its own go.mod.
+build_spiffe_helper() {
+  local out="$CACHE_DIR/spiffe-helper-$SPIFFE_HELPER_VERSION/bin"
+  built "$out" spiffe-helper && return
+  local t0=$SECONDS dir
+  log "building spiffe-helper $SPIFFE_HELPER_VERSION"
+  dir=$(go mod download -json "github.com/spiffe/spiffe-helper@v$SPIFFE_HELPER_VERSION" | jq -r .Dir)
+  mkdir -p "$out"
+  (cd "$dir" && GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/spiffe-helper" ./cmd/spiffe-helper)
+  log "spiffe-helper built in $((SECONDS - t0)) s"
+}
+
 build_pause() {
   local out="$CACHE_DIR/pause/bin"
   built "$out" pause && return
@@ -113,6 +126,7 @@ build_spire
 build_program spire-controller-manager "$SPIRE_CONTROLLER_MANAGER_VERSION" github.com/spiffe/spire-controller-manager/cmd
 build_program coredns "$COREDNS_VERSION" github.com/coredns/coredns
 build_program local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
+build_spiffe_helper
 build_pause
 "$LOCAL_DIR/images.sh"
 log "build complete in $((SECONDS - t_all)) s (cache: $CACHE_DIR)"

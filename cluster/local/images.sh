@@ -64,6 +64,8 @@ image "ghcr.io/spiffe/oidc-discovery-provider:$SPIRE_VERSION" 1000:1000 '["/opt/
   "$spire/oidc-discovery-provider:opt/spire/bin/oidc-discovery-provider"
 image "ghcr.io/spiffe/spire-controller-manager:$SPIRE_CONTROLLER_MANAGER_VERSION" 65532:65532 '["/spire-controller-manager"]' / \
   "$CACHE_DIR/spire-controller-manager-$SPIRE_CONTROLLER_MANAGER_VERSION/bin/spire-controller-manager:spire-controller-manager"
+image "ghcr.io/spiffe/spiffe-helper:$SPIFFE_HELPER_VERSION" 0:0 '["/spiffe-helper"]' / \
+  "$CACHE_DIR/spiffe-helper-$SPIFFE_HELPER_VERSION/bin/spiffe-helper:spiffe-helper"
 image "registry.k8s.io/coredns/coredns:v$COREDNS_VERSION" 0:0 '["/coredns"]' / \
   "$CACHE_DIR/coredns-$COREDNS_VERSION/bin/coredns:coredns"
 image "docker.io/rancher/local-path-provisioner:v$LOCAL_PATH_PROVISIONER_VERSION" 0:0 '["local-path-provisioner"]' / \

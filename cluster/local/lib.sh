@@ -27,11 +27,11 @@ CLUSTER_DOMAIN=cluster.local
 NODE_NAME=spire-k8s-local
 API_PORT=6443
 
-# Host directories the SPIRE manifests' agents create (hostPath, DirectoryOrCreate) for their
-# Workload API sockets; the node owns them, so cluster:down removes them. The default instance uses
-# the manifests' paths; another one (SPIRE_NAMESPACE) keeps them under /run/spire-k8s-conformance
-# (fixtures/suite/instance.ts).
-AGENT_SOCKET_DIRS=(/run/spire/root-agent /run/spire/nesteda-agent /run/spire/nestedb-agent /run/spire/nestedc-agent /run/spire/federated-agent /run/spire/identity-audit-node /run/spire-k8s-conformance)
+# Host directories the SPIRE manifests' agents (and those of the audit self-test's layouts,
+# tests/audit/layouts) create (hostPath, DirectoryOrCreate) for their Workload API sockets; the node
+# owns them, so cluster:down removes them. The default instance uses the manifests' paths; another
+# one (SPIRE_NAMESPACE) keeps them under /run/spire-k8s-conformance (fixtures/suite/instance.ts).
+AGENT_SOCKET_DIRS=(/run/spire/root-agent /run/spire/nesteda-agent /run/spire/nestedb-agent /run/spire/nestedc-agent /run/spire/federated-agent /run/spire/identity-audit-node /run/spire/agent-sockets /run/spire/nest-upstream-agent /run/spire/nest-child-agent /run/spire-k8s-conformance)
 
 # The cgroup parent of everything the kubelet runs (its cgroupRoot), under every v1 controller:
 # teardown kills and removes only what lives there, never another node's kubepods.

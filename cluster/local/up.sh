@@ -126,6 +126,10 @@ start etcd "$KUBE_BIN/etcd" --name local --data-dir "$STATE_DIR/etcd" \
   --unsafe-no-fsync --quota-backend-bytes 4294967296
 
 # --- control plane -----------------------------------------------------------------------------
+# --enable-aggregator-routing: the API server calls admission webhooks and aggregated APIs at their
+# Service's endpoint (pod IP and target port), as it would from inside a cluster network. Without
+# it, it dials the Service's DNS name (name.namespace.svc) through this host's resolver, which does
+# not know the cluster's names and hands them to another TLS server.
 issuer="https://kubernetes.default.svc.$CLUSTER_DOMAIN"
 start kube-apiserver "$KUBE_BIN/kube-apiserver" \
   --etcd-servers http://127.0.0.1:2379 --bind-address 0.0.0.0 --secure-port "$API_PORT" \
@@ -137,7 +141,7 @@ start kube-apiserver "$KUBE_BIN/kube-apiserver" \
   --kubelet-certificate-authority "$PKI/ca.crt" --kubelet-preferred-address-types InternalIP \
   --service-account-issuer "$issuer" --service-account-key-file "$PKI/sa.pub" \
   --service-account-signing-key-file "$PKI/sa.key" --allow-privileged=true --profiling=false \
-  --endpoint-reconciler-type lease --v 1
+  --endpoint-reconciler-type lease --enable-aggregator-routing=true --v 1
 wait_for "etcd" 30 curl -sf http://127.0.0.1:2379/health
 alive kube-apiserver
 wait_for "kube-apiserver (/readyz)" 90 kubectl get --raw /readyz

@@ -1,0 +1,196 @@
+// The audit on the layouts operators actually run, with no audit file: the hardened `spire` chart's
+// (a controller manager with its validating webhook, the OIDC provider's config mounted by subPath
+// and served over HTTPS with spiffe-helper's certificate, a workload whose image has no SPIRE
+// tool), the `spire-nested` chart's shape (a root and a child server in other namespaces, the child
+// downstream through an upstream agent) and a server run as two replicas on one datastore. The audit
+// must read every replica, find and check the workloads (with the opt-in), give an honest verdict,
+// change nothing without the opt-in; and fail, naming it, when one thing at a time is broken.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import * as jose from 'jose';
+import pRetry from 'p-retry';
+import { localClusterRunning } from '../../fixtures/cluster/local.ts';
+import { apply, parseManifests, remove } from '../../fixtures/kube/apply.ts';
+import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
+import { waitForNamespaceGone, waitForWorkload } from '../../fixtures/kube/wait.ts';
+import { pinImages } from '../../fixtures/modules/manifests.ts';
+import { createEntry } from '../../fixtures/spire/entries.ts';
+import { spireServer, type ServerRef } from '../../fixtures/spire/cli.ts';
+import { images, repoRoot } from '../../fixtures/versions.ts';
+import { changes, snapshot } from './cluster-snapshot.ts';
+
+const here = join(repoRoot, 'tests', 'audit', 'layouts');
+const scratch = mkdtempSync(join(tmpdir(), 'spire-k8s-layouts-'));
+const load = (file: string) => parseManifests(readFileSync(join(here, file), 'utf8')).map(pinImages);
+const hardened = load('hardened-spire.yaml');
+const hardenedEntries = load('hardened-spire.entries.yaml');
+const nested = load('nested-chart.yaml');
+const crd = parseManifests(readFileSync(join(repoRoot, 'manifests', 'federated', 'registrar-crd.yaml'), 'utf8'));
+const namespaces = [...hardened, ...nested].filter((o) => o.kind === 'Namespace').map((o) => o.metadata!.name!);
+/** The nested shape comes up in two steps: the child servers need their downstream entry at the root first. */
+const rootFirst = (o: KubernetesObject) => !o.metadata?.namespace ? o.kind === 'Namespace' || o.kind!.startsWith('Cluster') : o.metadata.namespace === 'nest-root';
+
+interface Results { verdict: string; headline: string; specs: { file: string; title: string; cells: Record<string, { outcome: string; error?: string; reason?: string }> }[] }
+
+/** `npm run topology -- audit` as an operator runs it, with no audit file. */
+function audit(name: string, args: string[] = [], grep?: string): { status: number | null; output: string; results: Results } {
+  const root = join(scratch, name);
+  const env = { ...process.env, SPIRE_K8S_REPORTS: root, SPIRE_K8S_RUN_DIR: '', AUDIT_FILE: '', AUDIT_TOUCH_WORKLOADS: '', CLUSTER: process.env.CLUSTER || 'local' };
+  const r = grep
+    ? spawnSync(process.execPath, [join(repoRoot, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', '--project', 'audit', '--grep', grep, '--reporter=dot'], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000, env: { ...env, ...(args.includes('--touch-workloads') ? { AUDIT_TOUCH_WORKLOADS: '1' } : {}) } })
+    : spawnSync('npx', ['tsx', 'scripts/topology.ts', 'audit', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000, env });
+  const results = JSON.parse(readFileSync(join(root, readlinkSync(join(root, 'latest')), 'results.json'), 'utf8')) as Results;
+  return { status: r.status, output: `${r.stdout}${r.stderr}`, results };
+}
+
+const outcome = (r: Results, file: string, title?: RegExp) => {
+  const s = r.specs.find((x) => x.file.endsWith(`${file}.spec.ts`) && (!title || title.test(x.title)));
+  assert.ok(s, `no result for ${file} ${title ?? ''}: ${r.specs.map((x) => x.file).join(', ')}`);
+  return Object.values(s.cells)[0]!;
+};
+
+let kube: Kube;
+let createdCrd = false;
+const root: ServerRef = { namespace: 'nest-root', name: 'root-server' };
+const child: ServerRef = { namespace: 'nest-child', name: 'child-server' };
+const chart: ServerRef = { namespace: 'spire-server', name: 'spire-server' };
+
+before(async () => {
+  const path = process.env.CLUSTER === 'kubeconfig' ? process.env.KUBECONFIG : await localClusterRunning();
+  assert.ok(path, 'needs a running cluster: the local one (npm run cluster:up) or CLUSTER=kubeconfig');
+  kube = clients(loadKubeConfig(path));
+  // The chart installs its CRDs apart (spire-crds); one already there (another deployment's) stays.
+  createdCrd = !(await kube.objects.read(crd[0]! as never).then(() => true, () => false));
+  if (createdCrd) await apply(kube, crd);
+  await apply(kube, [...hardened, ...nested.filter(rootFirst)]);
+  await waitForWorkload(kube, 'StatefulSet', 'nest-root', 'root-server', 180_000);
+  await waitForWorkload(kube, 'DaemonSet', 'nest-root', 'upstream-agent', 120_000);
+  const upstream = 'spiffe://nest.test/node/upstream-agent';
+  await createEntry(kube, root, { spiffeId: upstream, node: true, selectors: ['k8s_psat:cluster:nest-cluster', 'k8s_psat:agent_ns:nest-root', 'k8s_psat:agent_sa:upstream-agent'] });
+  await createEntry(kube, root, { spiffeId: 'spiffe://nest.test/child-server', parentId: upstream, downstream: true, selectors: ['k8s:ns:nest-child', 'k8s:sa:child-server'] });
+  await apply(kube, nested.filter((o) => !rootFirst(o)));
+  await waitForWorkload(kube, 'StatefulSet', 'nest-child', 'child-server', 180_000);
+  const childAgent = 'spiffe://nest.test/node/child-agent';
+  await createEntry(kube, child, { spiffeId: childAgent, node: true, selectors: ['k8s_psat:cluster:nest-cluster', 'k8s_psat:agent_ns:nest-child', 'k8s_psat:agent_sa:child-agent'] });
+  await createEntry(kube, child, { spiffeId: 'spiffe://nest.test/ledger', parentId: childAgent, selectors: ['k8s:ns:nest-apps', 'k8s:sa:ledger'] });
+  await waitForWorkload(kube, 'StatefulSet', 'spire-server', 'spire-server', 180_000);
+  // The API server asks the controller manager's webhook before it admits a ClusterSPIFFEID.
+  await pRetry(() => apply(kube, hardenedEntries), { retries: 30, factor: 1, minTimeout: 2000, maxRetryTime: 90_000 });
+  await Promise.all([
+    waitForWorkload(kube, 'DaemonSet', 'spire-system', 'spire-agent', 120_000),
+    waitForWorkload(kube, 'DaemonSet', 'nest-child', 'child-agent', 120_000),
+    waitForWorkload(kube, 'Deployment', 'spire-server', 'spire-spiffe-oidc-discovery-provider', 180_000),
+    waitForWorkload(kube, 'Deployment', 'nest-child', 'ha-server', 180_000),
+    waitForWorkload(kube, 'Deployment', 'payments', 'api', 120_000),
+    waitForWorkload(kube, 'Deployment', 'nest-apps', 'ledger', 120_000),
+  ]);
+}, { timeout: 900_000 });
+
+after(async () => {
+  if (!kube) return;
+  await remove(kube, [...hardenedEntries, ...hardened, ...nested]).catch((e: Error) => console.error(e.message));
+  await Promise.all(namespaces.map((ns) => waitForNamespaceGone(kube, ns, 120_000).catch((e: Error) => console.error(e.message))));
+  if (createdCrd) await remove(kube, crd);
+  rmSync(scratch, { recursive: true, force: true });
+}, { timeout: 300_000 });
+
+describe('the audit on the layouts operators run', () => {
+  it('without the opt-in: reads every replica, finds the workloads but touches none, says what it could not check', async () => {
+    const servers = [chart, root, child, { namespace: 'nest-child', name: 'ha-server', pod: (await kube.core.listNamespacedPod({ namespace: 'nest-child', labelSelector: 'app=ha-server' })).items[0]!.metadata!.name! }];
+    const beforeAudit = await snapshot(kube, namespaces, servers);
+    const run = audit('no-opt-in');
+    assert.equal(run.status, 1, `PARTLY CHECKED exits 1 without --allow-not-checked\n${run.output}`);
+    assert.equal(run.results.verdict, 'PARTLY CHECKED', run.output);
+    assert.match(run.output, /Verdict: CONFORMANT on \d+ of \d+ checks \(\d+ not checked\)/);
+    assert.match(run.output, /√ servers-agree: each trust domain's servers, every replica, hold the same JWT signing keys/);
+    assert.match(run.output, /– workload-svids: [^\n]*\(not checked\)\n {4}why: 2 workload shape\(s\) found \((nest-apps\/ledger-\S+, payments\/api-\S+)\); fetching their SVIDs without anything in their images needs AUDIT_TOUCH_WORKLOADS=1/);
+    assert.match(run.output, /– federation-fresh: [^\n]*\n {4}why: the audited servers hold no federation relationship/);
+    assert.equal(outcome(run.results, 'oidc-parity').outcome, 'passed', run.output);
+    assert.equal(outcome(run.results, 'workloads-registered').outcome, 'passed', run.output);
+    assert.deepEqual(changes(beforeAudit, await snapshot(kube, namespaces, servers)), [], 'the audit changed the cluster');
+  });
+
+  it('with the opt-in: fetches each workload shape\'s SVIDs through an ephemeral container, and says which pods it touched', async () => {
+    const run = audit('opt-in', ['--touch-workloads', '--allow-not-checked']);
+    assert.equal(run.status, 0, run.output);
+    assert.equal(outcome(run.results, 'workload-svids').outcome, 'passed', run.output);
+    assert.match(run.output, /an ephemeral container was added to (nest-apps\/ledger-\S+|payments\/api-\S+) \(container spire-audit-\w+\), (nest-apps\/ledger-\S+|payments\/api-\S+) \(container spire-audit-\w+\)/);
+    const pods = (await kube.core.listNamespacedPod({ namespace: 'payments' })).items;
+    assert.equal(pods.filter((p) => p.spec?.ephemeralContainers?.length).length, 1, 'one pod of the shape touched, not both replicas');
+  });
+});
+
+describe('the audit fails, naming it, when one thing is broken', () => {
+  it('a replica whose datastore holds a different bundle', async () => {
+    const sharedVolume = { name: 'shared', persistentVolumeClaim: { claimName: 'ha-datastore' } };
+    const setShared = async (volume: object) => {
+      const d = await kube.apps.readNamespacedDeployment({ namespace: 'nest-child', name: 'ha-server' });
+      d.spec!.template.spec!.volumes = d.spec!.template.spec!.volumes!.map((v) => (v.name === 'shared' ? { name: 'shared', ...volume } : v));
+      await kube.apps.replaceNamespacedDeployment({ namespace: 'nest-child', name: 'ha-server', body: d });
+      await waitForWorkload(kube, 'Deployment', 'nest-child', 'ha-server', 180_000);
+    };
+    await setShared({ emptyDir: {} });
+    try {
+      const run = audit('replica-datastore', [], 'servers-agree');
+      const jwt = outcome(run.results, 'servers-agree', /JWT/);
+      assert.equal(jwt.outcome, 'failed', run.output);
+      assert.match(jwt.error!, /JWT signing kids \(use jwt-svid\) of spiffe:\/\/ha\.test differ across nest-child\/ha-server-\S+, nest-child\/ha-server-\S+/);
+    } finally {
+      await setShared({ persistentVolumeClaim: sharedVolume.persistentVolumeClaim });
+    }
+  });
+
+  it('/keys, through its Service, serving the right kid with the wrong key', async () => {
+    const provider = 'spire-spiffe-oidc-discovery-provider';
+    const held = JSON.parse(await spireServer(kube, chart, ['bundle', 'show', '-format', 'spiffe'])) as { keys: (jose.JWK & { use: string })[] };
+    const { publicKey } = await jose.generateKeyPair('ES256', { extractable: true });
+    const forged = await jose.exportJWK(publicKey);
+    const keys = held.keys.filter((k) => k.use === 'jwt-svid').map((k, i) => (i === 0 ? { ...k, x: forged.x, y: forged.y } : k));
+    // A cache in front of the provider, the Service sent to it: what a relying party would read.
+    const cache = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keys-cache', namespace: 'spire-server' }, data: { keys: JSON.stringify({ keys }) } };
+    const d = await kube.apps.readNamespacedDeployment({ namespace: 'spire-server', name: provider });
+    const original = structuredClone(d.spec!.template.spec!);
+    d.spec!.template.spec!.containers.push({ name: 'keys-cache', image: images.busybox, command: ['httpd', '-f', '-p', '8080', '-h', '/www'], ports: [{ name: 'cache', containerPort: 8080 }], volumeMounts: [{ name: 'keys-cache', mountPath: '/www' }] });
+    d.spec!.template.spec!.volumes!.push({ name: 'keys-cache', configMap: { name: 'keys-cache' } });
+    await apply(kube, [cache]);
+    await kube.apps.replaceNamespacedDeployment({ namespace: 'spire-server', name: provider, body: d });
+    await kube.core.patchNamespacedService({ namespace: 'spire-server', name: provider, body: [{ op: 'replace', path: '/spec/ports/0/targetPort', value: 'cache' }] });
+    try {
+      await waitForWorkload(kube, 'Deployment', 'spire-server', provider, 180_000);
+      const run = audit('forged-key', [], 'oidc-parity');
+      const o = outcome(run.results, 'oidc-parity');
+      assert.equal(o.outcome, 'failed', run.output);
+      assert.match(o.error!, new RegExp(`key material served for kid ${keys[0]!.kid}`));
+    } finally {
+      await kube.core.patchNamespacedService({ namespace: 'spire-server', name: provider, body: [{ op: 'replace', path: '/spec/ports/0/targetPort', value: 'https' }] });
+      const now = await kube.apps.readNamespacedDeployment({ namespace: 'spire-server', name: provider });
+      now.spec!.template.spec = original;
+      await kube.apps.replaceNamespacedDeployment({ namespace: 'spire-server', name: provider, body: now });
+      await remove(kube, [cache]);
+      await waitForWorkload(kube, 'Deployment', 'spire-server', provider, 180_000);
+    }
+  });
+
+  it('a workload whose registration entry was deleted', async () => {
+    const defaults = hardenedEntries.filter((o) => o.metadata?.name === 'spire-server-spire-default');
+    await remove(kube, defaults);
+    try {
+      // The controller manager deletes the entries of a ClusterSPIFFEID that goes.
+      await pRetry(async () => {
+        const shown = await spireServer(kube, chart, ['entry', 'show', '-spiffeID', 'spiffe://chart.test/ns/payments/sa/api', '-output', 'json']);
+        if ((JSON.parse(shown) as { entries?: unknown[] }).entries?.length) throw new Error('payments/api still has its entry');
+      }, { retries: 30, factor: 1, minTimeout: 1000, maxRetryTime: 60_000 });
+      const run = audit('entry-deleted', [], 'workloads-registered');
+      const o = outcome(run.results, 'workloads-registered');
+      assert.equal(o.outcome, 'failed', run.output);
+      assert.match(o.error!, /payments\/api-\S+ \(service account api\) reads spire-system\/spire-agent's socket, but no registration entry at spire-server\/spire-server selects it/);
+    } finally {
+      await pRetry(() => apply(kube, defaults), { retries: 10, factor: 1, minTimeout: 2000 });
+    }
+  });
+});
