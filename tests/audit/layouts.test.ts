@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { KubernetesObject, V1Deployment } from '@kubernetes/client-node';
+import type { KubernetesObject } from '@kubernetes/client-node';
 import * as jose from 'jose';
 import pRetry from 'p-retry';
 import { localClusterRunning } from '../../fixtures/cluster/local.ts';
