@@ -6,11 +6,12 @@
 // found them. Everything it deployed is removed at the end, whatever happened.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import pRetry from 'p-retry';
+import { stringify } from 'yaml';
 import { localClusterRunning } from '../../fixtures/cluster/local.ts';
 import { apply, parseManifests, remove } from '../../fixtures/kube/apply.ts';
 import { clients, loadKubeConfig, type Kube } from '../../fixtures/kube/client.ts';
@@ -34,11 +35,11 @@ function cli(args: string[]): { status: number | null; output: string } {
 }
 
 /** An audit run, reported into its own folder; returns its results.json. */
-function audit(file: string | undefined, name: string): { status: number | null; output: string; results: { verdict: string; specs: { title: string; cells: Record<string, { outcome: string }> }[] } } {
+function audit(file: string | undefined, name: string, extra: { args?: string[]; env?: Record<string, string> } = {}): { status: number | null; output: string; results: { verdict: string; specs: { title: string; cells: Record<string, { outcome: string; error?: string }> }[] } } {
   const root = join(scratch, name);
-  const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', '--project', 'audit'], {
+  const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', '--project', 'audit', ...(extra.args ?? [])], {
     cwd: repoRoot, encoding: 'utf8', timeout: 600_000,
-    env: { ...process.env, SPIRE_K8S_REPORTS: root, SPIRE_K8S_RUN_DIR: '', AUDIT_FILE: file ?? '', CLUSTER: process.env.CLUSTER || 'local' },
+    env: { ...process.env, SPIRE_K8S_REPORTS: root, SPIRE_K8S_RUN_DIR: '', AUDIT_FILE: file ?? '', CLUSTER: process.env.CLUSTER || 'local', ...extra.env },
   });
   const results = JSON.parse(readFileSync(join(root, readlinkSync(join(root, 'latest')), 'results.json'), 'utf8')) as ReturnType<typeof audit>['results'];
   return { status: r.status, output: `${r.stdout}${r.stderr}`, results };
@@ -110,6 +111,51 @@ describe('the read-only audit', () => {
     assert.equal(run.results.verdict, 'CONFORMANT', run.output);
     assert.deepEqual(Object.values(outcomes(run.results)).filter((o) => o !== 'passed'), [], JSON.stringify(outcomes(run.results)));
     assert.deepEqual(changes(beforeAudit, await snapshot(kube, ['spire'], target.servers)), [], 'the audit changed the cluster');
+  });
+
+  it('judges a relationship whose holder\'s log it may not read unjudgeable, never fresh (an auditor without pods/log)', async () => {
+    // An auditor's role as some operators grant it: reads, and exec for SPIRE's CLI, but no logs.
+    const role = parseManifests(`apiVersion: v1
+kind: ServiceAccount
+metadata: {name: auditor-without-logs, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: spire-k8s-auditor-without-logs}
+rules:
+- apiGroups: ["", apps, apiextensions.k8s.io, spire.spiffe.io]
+  resources: [pods, services, endpoints, configmaps, namespaces, nodes, serviceaccounts, events, persistentvolumeclaims, deployments, statefulsets, daemonsets, replicasets, customresourcedefinitions, clusterspiffeids]
+  verbs: [get, list, watch]
+- apiGroups: [""]
+  resources: [pods/exec]
+  verbs: [create, get]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: spire-k8s-auditor-without-logs}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: spire-k8s-auditor-without-logs}
+subjects:
+- {kind: ServiceAccount, name: auditor-without-logs, namespace: default}
+`);
+    await apply(kube, role);
+    try {
+      const token = (await kube.core.createNamespacedServiceAccountToken({ namespace: 'default', name: 'auditor-without-logs', body: { spec: { audiences: [], expirationSeconds: 600 } } })).status!.token;
+      const cluster = kube.config.getCurrentCluster()!;
+      const file = join(scratch, 'auditor-without-logs.kubeconfig');
+      writeFileSync(file, stringify({
+        apiVersion: 'v1', kind: 'Config', 'current-context': 'auditor',
+        clusters: [{ name: 'c', cluster: { server: cluster.server, ...(cluster.caData ? { 'certificate-authority-data': cluster.caData } : { 'certificate-authority': cluster.caFile }) } }],
+        users: [{ name: 'auditor', user: { token } }],
+        contexts: [{ name: 'auditor', context: { cluster: 'c', user: 'auditor' } }],
+      }));
+      const run = audit(join(here, 'suite-topology.audit.yaml'), 'without-logs', { args: ['--grep', 'federation relationship'], env: { CLUSTER: 'kubeconfig', KUBECONFIG: file, KUBE_CONTEXT: '' } });
+      const fresh = run.results.specs.find((x) => x.title === 'every federation relationship is fresh')!;
+      const cell = Object.values(fresh.cells)[0]!;
+      assert.equal(cell.outcome, 'failed', run.output);
+      assert.match(cell.error!, /unjudgeable: [^\n]*without \S+'s log \(poll history\)/);
+    } finally {
+      await remove(kube, role);
+    }
   });
 
   it('passes on a deployment laid out unlike the suite\'s (Deployment server, other names, containers, sockets), and changes nothing', async () => {
