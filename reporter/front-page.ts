@@ -95,7 +95,8 @@ export default class FrontPageReporter implements Reporter {
       durationMs: result?.duration ?? 0,
       errors: (result?.errors ?? []).map((e) => redactTokens(stripAnsi(e.message ?? e.value ?? '')).split('\n').slice(0, 6).join('\n')),
       ...(notCheckedReason(test, result) !== undefined && test.outcome() === 'skipped' ? { notCheckedReason: notCheckedReason(test, result)! } : {}),
-      warnings: [...test.annotations, ...(result?.annotations ?? [])].filter((a) => a.type === 'warning' && a.description).map((a) => a.description!),
+      // A test's annotations are also its result's: each warning once.
+      warnings: [...new Set([...test.annotations, ...(result?.annotations ?? [])].filter((a) => a.type === 'warning' && a.description).map((a) => a.description!))],
       attachments: (result?.attachments ?? []).map((a) => ({ name: a.name, contentType: a.contentType, ...(a.body ? { body: a.body.toString('utf8') } : {}) })),
     };
   }
