@@ -106,6 +106,7 @@ after(async () => {
   await remove(kube, [...hardenedEntries, ...hardened, ...nested]).catch((e: Error) => console.error(e.message));
   await Promise.all(namespaces.map((ns) => waitForNamespaceGone(kube, ns, 120_000).catch((e: Error) => console.error(e.message))));
   if (createdCrd) await remove(kube, crd);
+  // KEEP_SCRATCH=1 keeps each audit's report folder (its results.json, front page) for a look.
   if (!process.env.KEEP_SCRATCH) rmSync(scratch, { recursive: true, force: true });
 }, { timeout: 300_000 });
 
