@@ -34,7 +34,7 @@ function outcomeOf(test: TestCase, result: TestResult | undefined): Outcome {
     case 'unexpected':
       return result.status === 'interrupted' ? 'not run' : 'failed';
     default:
-      return notCheckedReason(test, result) !== undefined ? 'not checked' : 'skipped';
+      return notCheckedReason(test, result) === undefined ? 'skipped' : 'not checked';
   }
 }
 
@@ -85,16 +85,18 @@ export default class FrontPageReporter implements Reporter {
     const file = relative(this.config.rootDir, test.location.file);
     const title = rest.slice(1).join(' › ');
     const result = test.results.at(-1);
+    const outcome = outcomeOf(test, result);
+    const reason = outcome === 'not checked' ? notCheckedReason(test, result) : undefined;
     const cellTag = test.tags.find((t) => t.startsWith('@cell-'));
     return {
       id: test.id,
       key: `${project} › ${file} › ${title}`,
       project, file, title,
       cell: cellTag ? cellTag.slice('@cell-'.length) : '',
-      outcome: outcomeOf(test, result),
+      outcome,
       durationMs: result?.duration ?? 0,
       errors: (result?.errors ?? []).map((e) => redactTokens(stripAnsi(e.message ?? e.value ?? '')).split('\n').slice(0, 6).join('\n')),
-      ...(notCheckedReason(test, result) !== undefined && test.outcome() === 'skipped' ? { notCheckedReason: notCheckedReason(test, result)! } : {}),
+      ...(reason !== undefined ? { notCheckedReason: reason } : {}),
       // A test's annotations are also its result's: each warning once.
       warnings: [...new Set([...test.annotations, ...(result?.annotations ?? [])].filter((a) => a.type === 'warning' && a.description).map((a) => a.description!))],
       attachments: (result?.attachments ?? []).map((a) => ({ name: a.name, contentType: a.contentType, ...(a.body ? { body: a.body.toString('utf8') } : {}) })),

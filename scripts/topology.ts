@@ -33,7 +33,7 @@ import { acquireRunLock } from '../fixtures/suite/run-lock.ts';
 import { observeTopology } from '../fixtures/topology/observe.ts';
 import { repoRoot } from '../fixtures/versions.ts';
 import { auditExitCode, renderAuditText, type AuditResults } from '../reporter/render-audit.ts';
-import { reportsRoot } from '../reporter/run-folder.ts';
+import { runDirectory } from '../reporter/run-folder.ts';
 
 const usage = `usage: npm run topology -- up <${moduleNames.join('|')}>
        npm run topology -- down <${moduleNames.join('|')}> [--with-dependents] | down --all
@@ -174,7 +174,8 @@ function audit(args: string[]): number {
   if (unknown.length) throw new SetupError(`audit: unknown option ${unknown.join(', ')} (known: ${auditFlags.join(', ')})\n${usage}`);
   const file = args.find((a) => !a.startsWith('--'));
   const json = args.includes('--json');
-  const runDir = join(reportsRoot(repoRoot), 'runs', `audit-${new Date().toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${process.pid}`);
+  // The run's folder, chosen here (and handed to the run) so its results.json can be read after.
+  const runDir = runDirectory(repoRoot);
   const run = spawnSync('npx', ['playwright', 'test', '--project', 'audit'], {
     cwd: repoRoot, stdio: ['ignore', json ? 'ignore' : 'inherit', 'inherit'],
     env: { ...process.env, SPIRE_K8S_RUN_DIR: runDir, SPIRE_K8S_PROGRESS: 'dot', ...(file ? { AUDIT_FILE: file } : {}), ...(args.includes('--touch-workloads') ? { AUDIT_TOUCH_WORKLOADS: '1' } : {}) },

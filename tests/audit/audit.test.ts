@@ -6,7 +6,7 @@
 // found them. Everything it deployed is removed at the end, whatever happened.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -24,6 +24,7 @@ import { resolveAudit } from '../../fixtures/audit/resolve.ts';
 import { parseAuditFile } from '../../fixtures/audit/audit-file.ts';
 import { repoRoot } from '../../fixtures/versions.ts';
 import { changes, snapshot } from './cluster-snapshot.ts';
+import { runAudit } from './run-audit.ts';
 
 const here = join(repoRoot, 'tests', 'audit');
 const scratch = mkdtempSync(join(tmpdir(), 'spire-k8s-audit-'));
@@ -34,16 +35,9 @@ function cli(args: string[]): { status: number | null; output: string } {
   return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }
 
-/** An audit run, reported into its own folder; returns its results.json. */
-function audit(file: string | undefined, name: string, extra: { args?: string[]; env?: Record<string, string> } = {}): { status: number | null; output: string; results: { verdict: string; specs: { title: string; cells: Record<string, { outcome: string; error?: string }> }[] } } {
-  const root = join(scratch, name);
-  const r = spawnSync(process.execPath, [join(repoRoot, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', '--project', 'audit', ...(extra.args ?? [])], {
-    cwd: repoRoot, encoding: 'utf8', timeout: 600_000,
-    env: { ...process.env, SPIRE_K8S_REPORTS: root, SPIRE_K8S_RUN_DIR: '', AUDIT_FILE: file ?? '', CLUSTER: process.env.CLUSTER || 'local', ...extra.env },
-  });
-  const results = JSON.parse(readFileSync(join(root, readlinkSync(join(root, 'latest')), 'results.json'), 'utf8')) as ReturnType<typeof audit>['results'];
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, results };
-}
+/** An audit run through Playwright, reported into its own folder. */
+const audit = (file: string | undefined, name: string, extra: { args?: string[]; env?: Record<string, string> } = {}) =>
+  runAudit(join(scratch, name), { ...(file ? { file } : {}), ...extra });
 
 const outcomes = (results: ReturnType<typeof audit>['results']) => Object.fromEntries(results.specs.map((s) => [s.title, Object.values(s.cells)[0]!.outcome]));
 

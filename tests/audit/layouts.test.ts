@@ -6,8 +6,7 @@
 // must read every replica, find and check the workloads (with the opt-in), give an honest verdict,
 // change nothing without the opt-in; and fail, naming it, when one thing at a time is broken.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -23,6 +22,8 @@ import { createEntry } from '../../fixtures/spire/entries.ts';
 import { spireServer, type ServerRef } from '../../fixtures/spire/cli.ts';
 import { images, repoRoot } from '../../fixtures/versions.ts';
 import { changes, snapshot } from './cluster-snapshot.ts';
+import { runAudit } from './run-audit.ts';
+import type { AuditResults } from '../../reporter/render-audit.ts';
 
 const here = join(repoRoot, 'tests', 'audit', 'layouts');
 const scratch = mkdtempSync(join(tmpdir(), 'spire-k8s-layouts-'));
@@ -36,20 +37,11 @@ const namespaces = [...hardened, ...nested].filter((o) => o.kind === 'Namespace'
 const isOidc = (o: KubernetesObject) => o.kind === 'Deployment' && o.metadata?.name === 'spire-spiffe-oidc-discovery-provider';
 const rootFirst = (o: KubernetesObject) => !o.metadata?.namespace ? o.kind === 'Namespace' || o.kind!.startsWith('Cluster') : o.metadata.namespace === 'nest-root';
 
-interface Results { verdict: string; headline: string; specs: { file: string; title: string; cells: Record<string, { outcome: string; error?: string; reason?: string }> }[] }
+/** An audit of the layouts with no file: as an operator runs it, or through Playwright with a --grep. */
+const audit = (name: string, args: string[] = [], grep?: string) =>
+  runAudit(join(scratch, name), grep ? { args: ['--grep', grep] } : { cli: true, args });
 
-/** `npm run topology -- audit` as an operator runs it, with no audit file. */
-function audit(name: string, args: string[] = [], grep?: string): { status: number | null; output: string; results: Results } {
-  const root = join(scratch, name);
-  const env = { ...process.env, SPIRE_K8S_REPORTS: root, SPIRE_K8S_RUN_DIR: '', AUDIT_FILE: '', AUDIT_TOUCH_WORKLOADS: '', CLUSTER: process.env.CLUSTER || 'local' };
-  const r = grep
-    ? spawnSync(process.execPath, [join(repoRoot, 'node_modules', '@playwright', 'test', 'cli.js'), 'test', '--project', 'audit', '--grep', grep], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000, env: { ...env, SPIRE_K8S_PROGRESS: 'dot', ...(args.includes('--touch-workloads') ? { AUDIT_TOUCH_WORKLOADS: '1' } : {}) } })
-    : spawnSync('npx', ['tsx', 'scripts/topology.ts', 'audit', ...args], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000, env });
-  const results = JSON.parse(readFileSync(join(root, readlinkSync(join(root, 'latest')), 'results.json'), 'utf8')) as Results;
-  return { status: r.status, output: `${r.stdout}${r.stderr}`, results };
-}
-
-const outcome = (r: Results, file: string, title?: RegExp) => {
+const outcome = (r: AuditResults, file: string, title?: RegExp) => {
   const s = r.specs.find((x) => x.file.endsWith(`${file}.spec.ts`) && (!title || title.test(x.title)));
   assert.ok(s, `no result for ${file} ${title ?? ''}: ${r.specs.map((x) => x.file).join(', ')}`);
   return Object.values(s.cells)[0]!;
