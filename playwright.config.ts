@@ -26,7 +26,7 @@ process.env.SPIRE_K8S_COMMAND ??= [
  * lifecycle specs rotate, taint and revoke keys, and the resilience specs break and heal the
  * deployments: they run last, after every read of them.
  */
-export const suiteProjects = ['cluster', 'nested', 'oidc', 'federated', 'lifecycle', 'resilience'].map((name) => ({ name, testDir: join(repoRoot, 'specs', name) }));
+export const suiteProjects = ['cluster', 'nested', 'oidc', 'federated', 'production', 'lifecycle', 'resilience'].map((name) => ({ name, testDir: join(repoRoot, 'specs', name) }));
 
 // The read-only audit of a deployment the suite did not create exists only when asked for
 // (`--project audit`): a plain run never audits, an audit never deploys. Workers see the env.

@@ -24,6 +24,7 @@ export const auditChecks: Record<string, { area: string; remediation: string }> 
   'federation-fresh': { area: 'federation', remediation: 'the verdict names the relationship and the figure: lower the peer\'s bundle_endpoint refresh_hint below the key lead it gives, or make the peer\'s endpoint reachable from the holder; an unjudgeable verdict needs the holder\'s log readable' },
   'oidc-parity': { area: 'OIDC discovery', remediation: 'point the provider\'s workload_api socket_path at an agent of the trust domain it serves, and its domains at the name relying parties use' },
   'workloads-registered': { area: 'workloads', remediation: 'create a registration entry (spire-server entry create, or a ClusterSPIFFEID) that selects the pod, or stop mounting the agent socket into it' },
+  'production-ready': { area: 'production', remediation: 'each finding above names the line to change and the file it is in (README: What production needs)' },
   'workload-svids': { area: 'workloads', remediation: 'fix what the first error names; with --touch-workloads the audit may run a sibling pod (deleted after) to fetch SVIDs for workloads with no SPIRE tool in their image' },
 };
 
