@@ -7,24 +7,14 @@
 import { test, instanceLock } from '../../fixtures/index.ts';
 import { expectPromiseKept, productionPromises } from '../../fixtures/checks/production.ts';
 import { expectSameJwtKeys, expectSameX509Roots } from '../../fixtures/checks/servers-agree.ts';
-import { observeTopology } from '../../fixtures/topology/observe.ts';
-import type { Topology } from '../../fixtures/topology/model.ts';
 import { serversBoundSeconds } from '../../fixtures/verify/propagation.ts';
 
 test.describe.configure({ lock: instanceLock });
 
-// Observed once for the file: every promise judges the same running configuration.
-let observed: Promise<Topology> | undefined;
-const topologyOf = (fx: { cluster: { kube: Parameters<typeof observeTopology>[0] }; federated: { namespace: string; topologyServers: Parameters<typeof observeTopology>[1]['servers'] }; oidc: { namespace: string; service: string } }) =>
-  (observed ??= observeTopology(fx.cluster.kube, {
-    servers: fx.federated.topologyServers,
-    agentNamespaces: [fx.federated.namespace],
-    oidcProviders: [{ namespace: fx.oidc.namespace, name: fx.oidc.service }],
-  }));
-
 for (const promise of productionPromises) {
-  test(promise.title, async ({ cluster, federated, oidc }) => {
-    await expectPromiseKept(promise, await topologyOf({ cluster, federated, oidc }));
+  // federated and oidc: their modules' facts (and evidence on failure) for the report.
+  test(promise.title, async ({ instanceTopology, federated: _f, oidc: _o }) => {
+    await expectPromiseKept(promise, instanceTopology);
   });
 }
 

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { KubernetesObject } from '@kubernetes/client-node';
+import type { KubernetesObject, V1DaemonSet } from '@kubernetes/client-node';
 import * as jose from 'jose';
 import pRetry from 'p-retry';
 import { localClusterRunning } from '../../fixtures/cluster/local.ts';
@@ -69,21 +69,35 @@ before(async () => {
   if (createdCrd) await apply(kube, crd);
   // The OIDC provider's spiffe-helper needs its agent and its entry at once: it comes last. The
   // two charts' layouts come up side by side, each in the order its parts need.
-  await apply(kube, [...hardened.filter((o) => !isOidc(o)), ...nested.filter(rootFirst)]);
+  // An agent comes once its server has published the bundle it bootstraps from: a pod started
+  // before mounts an empty ConfigMap, and the agent gives up (CrashLoopBackOff) before the kubelet
+  // refreshes it.
+  const isAgent = (o: KubernetesObject) => o.kind === 'DaemonSet';
+  const applyAgent = async (objects: KubernetesObject[], namespace: string, name: string) => {
+    const ds = objects.find((o) => isAgent(o) && o.metadata?.namespace === namespace && o.metadata.name === name) as V1DaemonSet;
+    const bundle = ds.spec!.template.spec!.volumes!.find((v) => /bundle/.test(v.configMap?.name ?? ''))!.configMap!.name!;
+    await pRetry(async () => {
+      const cm = await kube.core.readNamespacedConfigMap({ namespace, name: bundle });
+      if (!Object.values(cm.data ?? {}).some(Boolean)) throw new Error(`${namespace}/${bundle}: its server has published no bundle yet`);
+    }, { retries: 120, factor: 1, minTimeout: 1000, maxRetryTime: 120_000 });
+    await apply(kube, [ds]);
+    await waitForWorkload(kube, 'DaemonSet', namespace, name, 120_000);
+  };
+  await apply(kube, [...hardened.filter((o) => !isOidc(o) && !isAgent(o)), ...nested.filter((o) => rootFirst(o) && !isAgent(o))]);
   const nestedShape = async () => {
     await waitForWorkload(kube, 'StatefulSet', 'nest-root', 'root-server', 180_000);
-    await waitForWorkload(kube, 'DaemonSet', 'nest-root', 'upstream-agent', 120_000);
+    await applyAgent(nested, 'nest-root', 'upstream-agent');
     const upstream = 'spiffe://nest.test/node/upstream-agent';
     await createEntry(kube, root, { spiffeId: upstream, node: true, selectors: ['k8s_psat:cluster:nest-cluster', 'k8s_psat:agent_ns:nest-root', 'k8s_psat:agent_sa:upstream-agent'] });
     await createEntry(kube, root, { spiffeId: 'spiffe://nest.test/child-server', parentId: upstream, downstream: true, selectors: ['k8s:ns:nest-child', 'k8s:sa:child-server'] });
-    await apply(kube, nested.filter((o) => !rootFirst(o)));
+    await apply(kube, nested.filter((o) => !rootFirst(o) && !isAgent(o)));
     await waitForWorkload(kube, 'StatefulSet', 'nest-child', 'child-server', 180_000);
     const childAgent = 'spiffe://nest.test/node/child-agent';
     await createEntry(kube, child, { spiffeId: childAgent, node: true, selectors: ['k8s_psat:cluster:nest-cluster', 'k8s_psat:agent_ns:nest-child', 'k8s_psat:agent_sa:child-agent'] });
     await createEntry(kube, child, { spiffeId: 'spiffe://nest.test/ledger', parentId: childAgent, selectors: ['k8s:ns:nest-apps', 'k8s:sa:ledger'] });
     await Promise.all([
-      waitForWorkload(kube, 'DaemonSet', 'nest-child', 'child-agent', 120_000),
-      waitForWorkload(kube, 'Deployment', 'nest-child', 'ha-server', 180_000),
+      applyAgent(nested, 'nest-child', 'child-agent'),
+      waitForWorkload(kube, 'StatefulSet', 'nest-child', 'ha-server', 180_000),
       waitForWorkload(kube, 'Deployment', 'nest-apps', 'ledger', 120_000),
     ]);
   };
@@ -91,7 +105,7 @@ before(async () => {
     await waitForWorkload(kube, 'StatefulSet', 'spire-server', 'spire-server', 180_000);
     // The API server asks the controller manager's webhook before it admits a ClusterSPIFFEID.
     await pRetry(() => apply(kube, hardenedEntries), { retries: 30, factor: 1, minTimeout: 2000, maxRetryTime: 90_000 });
-    await waitForWorkload(kube, 'DaemonSet', 'spire-system', 'spire-agent', 120_000);
+    await applyAgent(hardened, 'spire-system', 'spire-agent');
     await apply(kube, hardened.filter(isOidc));
     await Promise.all([
       waitForWorkload(kube, 'Deployment', 'spire-server', 'spire-spiffe-oidc-discovery-provider', 180_000),
@@ -146,15 +160,46 @@ describe('the audit on the layouts operators run', () => {
 });
 
 describe('the audit fails, naming it, when one thing is broken', () => {
+  it('what production needs, each promise broken on a server or agent no spec touched', async (t) => {
+    if (takenReason()) return t.skip(takenReason());
+    // Each configuration as its pod mounts it, changed in one line; each promise must name its one break.
+    const breaks: { cm: [string, string, string]; edit: (conf: string) => string; promise: RegExp; names: RegExp }[] = [
+      { cm: ['nest-child', 'ha-server', 'server.conf'], edit: (c) => c.replace(/KeyManager "disk" \{\n\s*plugin_data \{[^}]*\}/, 'KeyManager "memory" {\n        plugin_data {}'), promise: /datastore and keys/, names: /nest-child\/ha-server: KeyManager "memory"/ },
+      { cm: ['spire-system', 'spire-agent', 'agent.conf'], edit: (c) => c.replace(/(trust_domain = "chart.test")/, '$1\n      insecure_bootstrap = true'), promise: /bootstraps/, names: /spire-system\/spire-agent: insecure_bootstrap = true/ },
+      { cm: ['nest-child', 'child-server', 'server.conf'], edit: (c) => c.replace('["nest-child:child-agent"]', '["nest-child:child-agent", "nest-root:upstream-agent"]'), promise: /allow list/, names: /nest-child\/child-server: admits nest-root:upstream-agent, the service account of nest-root\/upstream-agent/ },
+      { cm: ['spire-server', 'spire-server', 'server.conf'], edit: (c) => c.replace('default_x509_svid_ttl = "4h"', 'default_x509_svid_ttl = "8h"'), promise: /lifetimes/, names: /spire-server\/spire-server: default_x509_svid_ttl 8h is more than ca_ttl 1d \/ 6/ },
+      { cm: ['nest-root', 'root-server', 'server.conf'], edit: (c) => c.replace('jwt_issuer = "https://oidc.nest.test"', 'jwt_issuer = "https://other.nest.test"'), promise: /jwt_issuer/, names: /spiffe:\/\/nest\.test: its servers set different jwt_issuer values: https:\/\/oidc\.nest\.test \(nest-child\/child-server\); https:\/\/other\.nest\.test \(nest-root\/root-server\)/ },
+    ];
+    const originals: [string, string, Record<string, string>][] = [];
+    try {
+      for (const { cm: [namespace, name, key], edit } of breaks) {
+        const cm = await kube.core.readNamespacedConfigMap({ namespace, name });
+        originals.push([namespace, name, { ...cm.data }]);
+        const changed = edit(cm.data![key]!);
+        assert.notEqual(changed, cm.data![key], `the break of ${namespace}/${name} changed nothing`);
+        await kube.core.patchNamespacedConfigMap({ namespace, name, body: [{ op: 'replace', path: `/data/${key.replace('/', '~1')}`, value: changed }] });
+      }
+      const run = audit('production', [], 'production-ready');
+      for (const b of breaks) {
+        const o = outcome(run.results, 'production-ready', b.promise);
+        assert.equal(o.outcome, 'failed', `${b.promise}: ${run.output}`);
+        assert.match(o.error!, b.names);
+        assert.match(o.error!, /1 of \d+ finding\(s\) failed/, `${b.promise}: only its own break fails`);
+      }
+    } finally {
+      for (const [namespace, name, data] of originals) await kube.core.patchNamespacedConfigMap({ namespace, name, body: [{ op: 'replace', path: '/data', value: data }] });
+    }
+  });
+
   it('a replica whose datastore holds a different bundle', async (t) => {
     if (takenReason()) return t.skip(takenReason());
     const sharedVolume = { name: 'shared', persistentVolumeClaim: { claimName: 'ha-datastore' } };
     const setShared = async (volume: object, wait = true) => {
-      const d = await kube.apps.readNamespacedDeployment({ namespace: 'nest-child', name: 'ha-server' });
+      const d = await kube.apps.readNamespacedStatefulSet({ namespace: 'nest-child', name: 'ha-server' });
       d.spec!.template.spec!.volumes = d.spec!.template.spec!.volumes!.map((v) => (v.name === 'shared' ? { name: 'shared', ...volume } : v));
-      await kube.apps.replaceNamespacedDeployment({ namespace: 'nest-child', name: 'ha-server', body: d });
+      await kube.apps.replaceNamespacedStatefulSet({ namespace: 'nest-child', name: 'ha-server', body: d });
       // The restore is not waited for: no later test reads ha-server.
-      if (wait) await waitForWorkload(kube, 'Deployment', 'nest-child', 'ha-server', 180_000);
+      if (wait) await waitForWorkload(kube, 'StatefulSet', 'nest-child', 'ha-server', 180_000);
     };
     await setShared({ emptyDir: {} });
     try {
