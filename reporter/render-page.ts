@@ -47,12 +47,19 @@ function matrixSection(m: RunModel, ctx: PageContext): string {
   return `<section id="matrix"><h2>Conformance matrix</h2><table class="matrix">${head}${rows}</table></section>`;
 }
 
-/** Promises SPIRE itself does not keep today: each spec's failure says where, and its comment why. */
+/** Each known deviation's upstream-ready report (what, expected, observed, the code path, a reproduction), in the repository. */
+export const deviationReports: Record<string, string> = {
+  'lifecycle/jwt-key-revocation.spec.ts': 'docs/spire-jwt-revocation-in-nested-trust-domains.md',
+};
+
+const reportOf = (file: string) => Object.entries(deviationReports).find(([spec]) => file.endsWith(spec))?.[1];
+
+/** Promises SPIRE itself does not keep today: each spec's failure says where, its comment why, its report what SPIRE could do. */
 function deviationsSection(m: RunModel, ctx: PageContext): string {
   const known = m.matrix.flatMap((r) => Object.entries(r.cells).filter(([, c]) => c.outcome === 'known deviation').map(([cell, c]) => ({ r, cell, c })));
   if (!known.length) return '';
   return `<section id="deviations"><h2>Known deviations of SPIRE</h2><p>Promises a relying party needs that SPIRE itself does not keep today, whatever the deployment; they do not count against the verdict. Each spec is marked to fail, so the day SPIRE keeps the promise it passes and the run fails until the mark is removed.</p><ul>${known.map(({ r, cell, c }) =>
-    `<li><a href="${esc(testLink(ctx, c.id!))}">${esc(r.spec.file)} › ${esc(r.spec.title)}</a> <small>(${esc(cell)})</small><pre>${esc(c.error ?? '')}</pre></li>`).join('')}</ul></section>`;
+    `<li><a href="${esc(testLink(ctx, c.id!))}">${esc(r.spec.file)} › ${esc(r.spec.title)}</a> <small>(${esc(cell)})</small>${reportOf(r.spec.file) ? ` <span data-testid="upstream-report">upstream report: <code>${esc(reportOf(r.spec.file)!)}</code></span>` : ''}<pre>${esc(c.error ?? '')}</pre></li>`).join('')}</ul></section>`;
 }
 
 /** Checks that judged nothing: never a pass, so each says why, where the verdict is read. */

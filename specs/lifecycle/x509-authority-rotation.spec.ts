@@ -4,13 +4,18 @@
 // SVID chains to it; `activate`, then `upstreamauthority taint` of the old CA makes every nested
 // server re-issue its CA and every workload receive an SVID that chains through them to the new CA;
 // `upstreamauthority revoke` removes the old CA from every holder. Mutual TLS between two workloads
-// under different servers is tried every second throughout and must never fail.
+// under different servers is tried every second throughout and must never fail. Then every agent's
+// bootstrap bundle holds the new roots, and a new pod of every agent DaemonSet attests from it.
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { allChecks, secondsUntil } from '../../fixtures/expect.ts';
 import { topologyHolders, x509RootHolders, type X509RootHolder } from '../../fixtures/spire/key-holders.ts';
 import { activeAuthority } from '../../fixtures/spire/local-authorities.ts';
 import { keepHandshaking } from '../../fixtures/spire/mtls-monitor.ts';
-import { fetchX509Svid } from '../../fixtures/spire/svids.ts';
+import { fetchX509Svid, x509SvidIds } from '../../fixtures/spire/svids.ts';
+import { daemonSetPod, replacePod } from '../../fixtures/spire/outage.ts';
+import { observeTopology } from '../../fixtures/topology/observe.ts';
+import { bootstrapCurrent, renderFinding } from '../../fixtures/verify/production.ts';
+import { nextSyncBoundSeconds } from '../../fixtures/verify/recovery.ts';
 import { activateX509Authority, prepareX509Authority, replaceUpstreamCa, revokeUpstreamAuthority, taintUpstreamAuthority } from '../../fixtures/spire/x509-rotation.ts';
 import { chainShapeViolations } from '../../fixtures/verify/chain-shape.ts';
 import { holderBound, reissueBoundSeconds } from '../../fixtures/verify/propagation.ts';
@@ -90,4 +95,19 @@ test('root-server\'s UpstreamAuthority CA replaced: the new CA reaches every hol
     // Judged even when a step above failed: a broken handshake is the finding that matters most.
     expect.soft(log.failures, `mutual TLS between ${nested.workloads.b.pod} and ${nested.workloads.a.pod}, tried ${log.rounds} times during the rotation`).toEqual([]);
   }
+  // After the handshakes' monitor: the agents' pods are replaced, which it would count as failures.
+  // spire#2149: an agent bootstraps from the bundle its server published; one left behind by the
+  // rotation lets every running agent go on, and stops the next agent pod from attesting.
+  await test.step('every agent\'s bootstrap bundle holds the new roots, and a new pod of every agent DaemonSet attests and serves SVIDs', async () => {
+    let agents: string[] = [];
+    await expect(async () => {
+      const t = await observeTopology(kube, { servers: federated.topologyServers, agentNamespaces: [federated.namespace] });
+      agents = t.agents.map((a) => a.name);
+      expect(bootstrapCurrent(t).filter((f) => f.level !== 'pass').map(renderFinding), 'agents whose bootstrap bundle lacks their server\'s current roots').toEqual([]);
+    }).toPass({ timeout: reissueBoundSeconds * 1000, intervals: [2000] });
+    await Promise.all(agents.map(async (agent) => replacePod(kube, nested.namespace, await daemonSetPod(kube, nested.namespace, agent))));
+    await allChecks('workloads without their X.509-SVID from their new agent pod', workloads.map(async (w) => {
+      await secondsUntil(async () => (await x509SvidIds(kube, w).catch((): string[] => [])).includes(w.spiffeId), Date.now(), nextSyncBoundSeconds, `${w.pod} receives its X.509-SVID from its agent's new pod`);
+    }));
+  });
 });
