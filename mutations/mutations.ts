@@ -59,10 +59,11 @@ export const mutations: Mutation[] = [
   },
   {
     id: 'agents-sync-at-default',
-    what: 'nestedB-agent syncs every 5 s (SPIRE\'s default) instead of the 1 s it is configured with',
+    what: 'nestedB-agent configured to sync every 5 s (SPIRE\'s default): the bounds follow the configuration, so the spec must still pass (its bound grows from 8.1 to 12.5 s)',
     file: 'manifests/nested/nestedb-agent.yaml',
     find: 'sync_interval = "1s"',
     replace: 'sync_interval = "5s"',
     caughtBy: 'specs/nested/jwt-rotation-converges.spec.ts',
+    legitimate: true,
   },
 ];

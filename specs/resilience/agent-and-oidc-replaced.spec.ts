@@ -8,9 +8,10 @@ import { httpGet } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { daemonSetPod, replacePod } from '../../fixtures/spire/outage.ts';
 import { fetchJwtSvid, serverBundle, x509SvidIds } from '../../fixtures/spire/svids.ts';
-import { observeOidc } from '../../fixtures/topology/observe.ts';
+import { observeAgent, observeOidc } from '../../fixtures/topology/observe.ts';
 import { jwtKids, type SpiffeJwk } from '../../fixtures/verify/bundle.ts';
-import { nextSyncBoundSeconds, oidcReplacedBoundSeconds } from '../../fixtures/verify/recovery.ts';
+import { nextSyncBoundFor, oidcReplacedBoundSeconds } from '../../fixtures/verify/recovery.ts';
+import { readSlackSeconds } from '../../fixtures/verify/propagation.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
 
 test.describe.configure({ lock: instanceLock });
@@ -20,14 +21,17 @@ test('an agent replaced: its workload gets its X.509- and JWT-SVIDs again within
   const workload = nested.workloads.b;
   const agent = 'nestedb-agent';
   const pod = await daemonSetPod(kube, nested.namespace, agent);
+  // One sync as the agent is configured (its agent.conf), not SPIRE's default.
+  const sync = (await observeAgent(kube, nested.namespace, agent)).syncSeconds ?? 5;
+  const bound = nextSyncBoundFor(sync);
   const replaced = await test.step(`delete ${pod}; its DaemonSet starts another`, () => replacePod(kube, nested.namespace, pod));
   const back = await test.step(`${workload.pod} gets its X.509-SVID from ${replaced.pod.metadata!.name}`, () =>
-    secondsUntil(async () => (await x509SvidIds(kube, workload).catch((): string[] => [])).includes(workload.spiffeId), replaced.readyAt, nextSyncBoundSeconds, `${workload.pod} receives its X.509-SVID (${workload.spiffeId}) from the new ${agent} pod`));
+    secondsUntil(async () => (await x509SvidIds(kube, workload).catch((): string[] => [])).includes(workload.spiffeId), replaced.readyAt, bound, `${workload.pod} receives its X.509-SVID (${workload.spiffeId}) from the new ${agent} pod`, readSlackSeconds));
   await test.step(`${workload.pod} gets a JWT-SVID too`, async () => {
     expect((await fetchJwtSvid(kube, workload, `spire-conformance-agent-replaced-${Date.now()}`)).spiffeId).toBe(workload.spiffeId);
   });
   await recordFigure(testInfo, { group: 'resilience', name: `${agent} pod replaced (deleted → Ready)`, seconds: (replaced.readyAt - replaced.deletedAt) / 1000 });
-  await recordFigure(testInfo, { group: 'resilience', name: `${agent} Ready → its workload has its SVID`, seconds: back, boundSeconds: nextSyncBoundSeconds, boundSource: 'A1: one agent sync (5 s + 10%), + datastore cache' });
+  await recordFigure(testInfo, { group: 'resilience', name: `${agent} Ready → its workload has its SVID`, seconds: back, boundSeconds: bound, boundSource: `A1: one agent sync (${sync} s in its agent.conf, + 10%), + datastore cache` });
 });
 
 test('the OIDC Discovery Provider replaced: /keys serves again exactly the keys it served before, within its poll of the Workload API', async ({ cluster, nested, oidc }, testInfo) => {
