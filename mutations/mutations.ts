@@ -66,4 +66,20 @@ export const mutations: Mutation[] = [
     caughtBy: 'specs/nested/jwt-rotation-converges.spec.ts',
     legitimate: true,
   },
+  {
+    id: 'entries-by-namespace-only',
+    what: 'the deployer registers workloads by namespace alone (k8s:ns), not namespace and service account',
+    file: 'fixtures/modules/nested.ts',
+    find: 'export const saSelectors = (sa: string) => [`k8s:ns:${namespace}`, `k8s:sa:${sa}`];',
+    replace: 'export const saSelectors = (_sa: string) => [`k8s:ns:${namespace}`];',
+    caughtBy: 'specs/production/registration-scoped.spec.ts',
+  },
+  {
+    id: 'registrar-every-namespace',
+    what: 'the ClusterSPIFFEID loses its namespaceSelector: labelled pods of every namespace are registered',
+    file: 'manifests/federated/registrar-clusterspiffeid.yaml',
+    find: '  namespaceSelector:\n    matchLabels: {spire-conformance/instance: spire}\n',
+    replace: '',
+    caughtBy: 'specs/production/registration-scoped.spec.ts',
+  },
 ];
