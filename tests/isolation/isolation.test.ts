@@ -114,7 +114,7 @@ describe('beside a SPIRE the suite did not create', () => {
   it(`a run in ${runNamespace} passes beside it; a second run on ${runNamespace} is refused naming the first; nothing of either is left`, async () => {
     // The whole topology (all three modules) beside the foreign SPIRE, and one spec per module that
     // reaches across its names (Service DNS, bundle endpoint URLs, the registrar's namespaces): the
-    // rest of the specs run in a second namespace already, on the fault instance, in every run.
+    // fault instance deploys all three in a second namespace, and runs its specs there, in every run.
     const first = runAsync(runNamespace, ['specs/nested/cross-server-validation.spec.ts', 'specs/oidc/relying-party-in-cluster.spec.ts', 'specs/federated/federation-carries-all-keys.spec.ts', 'specs/federated/registrar-follows-labels.spec.ts'], 'isolated');
     // Once the first run holds its lease, a second on the same namespace must be turned away.
     let ended: { status: number | null; output: string } | undefined;
