@@ -176,6 +176,11 @@ subjects:
     assert.equal(o['one workload of each registration shape receives conforming SVIDs for the identities its entries name'], 'passed');
     assert.equal(o['every pod that reads an agent\'s socket is registered'], 'passed');
     assert.equal(o['every bundle endpoint serves its bundle as held, as an X509-SVID-authenticated server'], 'passed');
+    // Production promises judged on this layout too: its state is on a PVC, its one agent bootstraps from the k8sbundle ConfigMap.
+    assert.equal(o['every server keeps its datastore and keys on storage that outlives its pod'], 'passed');
+    assert.equal(o['every agent bootstraps from a trust bundle and attests with k8s_psat, as its server admits it'], 'passed');
+    assert.equal(o['every agent\'s bootstrap bundle holds its trust domain\'s current X.509 roots'], 'passed');
+    assert.equal(o['each trust domain has one jwt_issuer, served by its OIDC provider'], 'not checked');
     assert.deepEqual(changes(beforeAudit, await snapshot(kube, ['identity-audit'], target.servers)), [], 'the audit changed the cluster');
   });
 
