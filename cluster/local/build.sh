@@ -120,6 +120,14 @@ build_pause() {
   (cd "$LOCAL_DIR/pause" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/pause" ./main.go)
 }
 
+# The suite's socket bridge: the standard library only, a second to build.
+build_socket_bridge() {
+  local out="$CACHE_DIR/socket-bridge-$SOCKET_BRIDGE_TAG/bin"
+  built "$out" socket-bridge && return
+  mkdir -p "$out"
+  (cd "$REPO_DIR/socket-bridge" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/socket-bridge" ./main.go)
+}
+
 t_all=$SECONDS
 build_kubernetes
 build_spire
@@ -128,5 +136,6 @@ build_program coredns "$COREDNS_VERSION" github.com/coredns/coredns
 build_program local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
 build_spiffe_helper
 build_pause
+build_socket_bridge
 "$LOCAL_DIR/images.sh"
 log "build complete in $((SECONDS - t_all)) s (cache: $CACHE_DIR)"

@@ -14,6 +14,8 @@ STATE_DIR=${SPIRE_K8S_STATE:-/var/lib/spire-k8s-local}
 KUBE_BIN="$CACHE_DIR/kubernetes-$KUBERNETES_VERSION/bin"
 SPIRE_BIN="$CACHE_DIR/spire-$SPIRE_VERSION/bin"
 IMAGES_DIR="$CACHE_DIR/images"
+SOCKET_BRIDGE_TAG=$(sha256sum "$REPO_DIR/socket-bridge/main.go" | cut -c1-12)
+SOCKET_BRIDGE_IMAGE="$SOCKET_BRIDGE_REPOSITORY:$SOCKET_BRIDGE_TAG"
 
 # Addresses. The node lives on a bridge the scripts create, so every address the cluster uses
 # belongs to this machine's own network namespaces.
