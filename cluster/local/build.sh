@@ -120,12 +120,16 @@ build_pause() {
   (cd "$LOCAL_DIR/pause" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/pause" ./main.go)
 }
 
-# The suite's socket bridge: the standard library only, a second to build.
-build_socket_bridge() {
-  local out="$CACHE_DIR/socket-bridge-$SOCKET_BRIDGE_TAG/bin"
-  built "$out" socket-bridge && return
-  mkdir -p "$out"
-  (cd "$REPO_DIR/socket-bridge" && CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/socket-bridge" ./main.go)
+# The programs the suite runs in pods (suite-images/): small, static, keyed by their sources' hash.
+build_suite_images() {
+  local name out
+  for name in "${SUITE_IMAGES[@]}"; do
+    out="$CACHE_DIR/$name-$(suite_image_tag "$name")/bin"
+    built "$out" "$name" && continue
+    mkdir -p "$out"
+    (cd "$REPO_DIR/suite-images/$name" && GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -trimpath -ldflags '-s -w' -o "$out/$name" .)
+    log "$name built"
+  done
 }
 
 t_all=$SECONDS
@@ -136,6 +140,6 @@ build_program coredns "$COREDNS_VERSION" github.com/coredns/coredns
 build_program local-path-provisioner "$LOCAL_PATH_PROVISIONER_VERSION" github.com/rancher/local-path-provisioner
 build_spiffe_helper
 build_pause
-build_socket_bridge
+build_suite_images
 "$LOCAL_DIR/images.sh"
 log "build complete in $((SECONDS - t_all)) s (cache: $CACHE_DIR)"

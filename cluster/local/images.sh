@@ -71,8 +71,10 @@ image "registry.k8s.io/coredns/coredns:v$COREDNS_VERSION" 0:0 '["/coredns"]' / \
 image "docker.io/rancher/local-path-provisioner:v$LOCAL_PATH_PROVISIONER_VERSION" 0:0 '["local-path-provisioner"]' / \
   "$CACHE_DIR/local-path-provisioner-$LOCAL_PATH_PROVISIONER_VERSION/bin/local-path-provisioner:usr/bin/local-path-provisioner"
 image "$PAUSE_IMAGE" 65535:65535 '["/pause"]' / "$CACHE_DIR/pause/bin/pause:pause"
-image "$SOCKET_BRIDGE_IMAGE" 65532:65532 '["/socket-bridge"]' / \
-  "$CACHE_DIR/socket-bridge-$SOCKET_BRIDGE_TAG/bin/socket-bridge:socket-bridge"
+for name in "${SUITE_IMAGES[@]}"; do
+  tag=$(suite_image_tag "$name")
+  image "$SUITE_IMAGES_REPOSITORY/$name:$tag" 65532:65532 "[\"/$name\"]" / "$CACHE_DIR/$name-$tag/bin/$name:$name"
+done
 bb=$(mktemp -d)
 busybox_links "$bb"
 image "$BUSYBOX_IMAGE" 0:0 '["sh"]' / "$bb/bin:bin"

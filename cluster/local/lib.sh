@@ -14,8 +14,11 @@ STATE_DIR=${SPIRE_K8S_STATE:-/var/lib/spire-k8s-local}
 KUBE_BIN="$CACHE_DIR/kubernetes-$KUBERNETES_VERSION/bin"
 SPIRE_BIN="$CACHE_DIR/spire-$SPIRE_VERSION/bin"
 IMAGES_DIR="$CACHE_DIR/images"
-SOCKET_BRIDGE_TAG=$(sha256sum "$REPO_DIR/socket-bridge/main.go" | cut -c1-12)
-SOCKET_BRIDGE_IMAGE="$SOCKET_BRIDGE_REPOSITORY:$SOCKET_BRIDGE_TAG"
+SUITE_IMAGES=(socket-bridge jwt-authz)
+# suite_image_tag NAME: a hash of the program's files, in byte order (as fixtures/versions.ts makes it).
+suite_image_tag() {
+  (cd "$REPO_DIR/suite-images/$1" && LC_ALL=C find . -maxdepth 1 -type f -printf '%f\n' | LC_ALL=C sort | xargs cat | sha256sum | cut -c1-12)
+}
 
 # Addresses. The node lives on a bridge the scripts create, so every address the cluster uses
 # belongs to this machine's own network namespaces.

@@ -1,0 +1,3 @@
+module spire-k8s-conformance/socket-bridge
+
+go 1.24
