@@ -48,7 +48,7 @@ const cases: Case[] = [
 function readableCopy(): string {
   const dir = join(scratch, 'readable-checkout');
   if (existsSync(dir)) return dir;
-  const wanted = ['package.json', 'playwright.config.ts', 'tsconfig.json', 'versions.env', 'fixtures', 'reporter', 'specs', 'manifests', 'node_modules'];
+  const wanted = ['package.json', 'playwright.config.ts', 'tsconfig.json', 'versions.env', 'fixtures', 'reporter', 'specs', 'manifests', 'suite-images', 'node_modules'];
   for (const entry of wanted) cpSync(join(repoRoot, entry), join(dir, entry), { recursive: true, verbatimSymlinks: true });
   spawnSync('chmod', ['-R', 'a+rX', scratch]);
   return dir;
