@@ -156,7 +156,7 @@ async function status(options: SuiteOptions): Promise<void> {
       continue;
     }
     const current = marker.fingerprint === def.fingerprint(ctx) ? 'current' : 'outdated (manifests or deployer changed since)';
-    const healthy = await def.healthy(ctx);
+    const healthy = await def.healthy(ctx, { configs: true });
     const age = marker.since ? `${Math.round((Date.now() - marker.since.getTime()) / 60_000)} min` : '?';
     const owner = marker.owner === 'topology' ? 'kept (topology up)' : `run ${marker.runId}${options.keep ? '' : ' (removed when that run ends)'}`;
     console.log(`${m.padEnd(10)} ${healthy ? 'healthy' : 'UNHEALTHY'}, ${current}, age ${age}, ${owner}`);

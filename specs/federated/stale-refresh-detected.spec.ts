@@ -7,7 +7,8 @@
 // duration comes from the deployment.
 import { test, expect, instanceLock } from '../../fixtures/fault-instance.ts';
 import { decodeProtectedHeader } from 'jose';
-import { shortestRootLifetime, waitForVerdicts, waitUntilFresh, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
+import { fetchEndpoint } from '../../fixtures/checks/bundle-endpoint.ts';
+import { observeFederation, shortestRootLifetime, waitForVerdicts, waitUntilFresh, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { withServerConfig } from '../../fixtures/spire/server-restart.ts';
 import { federatedBundle, fetchJwtSvid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
@@ -31,6 +32,15 @@ test('the seed\'s refresh hint is judged at-risk, then stale after a rotation, a
 
   const tokens: { relationship: string; holder: typeof federated.workloads.c; audience: string; token: string }[] = [];
   const run = await test.step(`run ${peers.map((p) => p.name).join(' and ')} with the seed's hint`, () => withServerConfig(kube, peers, (text, ref) => withRefreshHint(text, `${seedHint[ref.name]}s`), async () => {
+    await test.step('each peer\'s bundle endpoint serves the seed\'s hint: what SPIRE serves, not only what was written', async () => {
+      const observed = await observeFederation(kube, servers);
+      for (const p of peers) {
+        const endpoint = observed.servers.find((s) => s.ref.name === p.name)?.config.bundleEndpoint;
+        if (!endpoint) throw new Error(`${p.name} runs no bundle endpoint after its restart`);
+        const served = await fetchEndpoint(kube, { url: `${p.name}'s bundle endpoint`, ref: p, trustDomain: '', port: endpoint.port, hintSeconds: seedHint[p.name]! });
+        expect((JSON.parse(served.body.toString('utf8')) as { spiffe_refresh_hint?: number }).spiffe_refresh_hint, `${p.name}'s bundle endpoint serves spiffe_refresh_hint`).toBe(seedHint[p.name]);
+      }
+    });
     // A holder restarted with its peer may fail its first poll; it retries on its copy's hint (H3).
     const atRisk = await test.step('before any rotation: both relationships at-risk, naming lag and lead', () =>
       waitForVerdicts(kube, servers, (v) => v.verdict === 'at-risk', 'both relationships at-risk', (Math.max(...healthy.verdicts.map((v) => v.timing.retryAfterFailureSeconds ?? 60)) + 2 * slackSeconds) * 1000));

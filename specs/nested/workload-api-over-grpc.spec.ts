@@ -6,6 +6,7 @@
 // and roots the Workload API serves, refusing a secret the caller is not entitled to.
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { spireServer } from '../../fixtures/spire/cli.ts';
+import { deleteEntriesFor } from '../../fixtures/spire/entries.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
 import { outcome } from '../../fixtures/workload-api/grpc.ts';
 import { withBridgedCaller } from '../../fixtures/workload-api/bridge.ts';
@@ -14,7 +15,8 @@ import { legacyEnvoy, modernEnvoy } from '../../fixtures/workload-api/sds-client
 import type { JwtBundlesResponse, X509BundlesResponse, X509SvidResponse } from '../../fixtures/workload-api/workload-api-client.ts';
 import { agentSyncBoundSeconds, immediateSlackMs, pushSlackSeconds } from '../../fixtures/verify/propagation.ts';
 import { sdsCertificateViolations, sdsValidationViolations } from '../../fixtures/verify/sds.ts';
-import { x509ResponseViolations } from '../../fixtures/verify/workload-api.ts';
+import { parseSpiffeBundle } from '../../fixtures/verify/bundle.ts';
+import { jwtResponseViolations, x509ResponseViolations } from '../../fixtures/verify/workload-api.ts';
 import { firstResponseViolations, headerViolations, transportViolations } from '../../fixtures/verify/workload-api-transport.ts';
 import { x509 } from '../../fixtures/verify/x509.ts';
 import { splitDer, x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';
@@ -135,5 +137,41 @@ test('Envoy\'s SDS request gets the caller\'s certificate and its trust domain\'
     const other = nested.workloads.a.spiffeId;
     const refused = await outcome(() => caller.sds.fetchSecrets([other]));
     expect(refused.ok ? 'answered' : `${refused.code}: ${refused.details}`, `SDS asked for ${other}'s certificate by ${caller.spiffeId}'s pod`).toMatch(/^INVALID_ARGUMENT: workload is not authorized for the requested identities/);
+  });
+});
+
+test('hints stay unique: of two entries naming one hint the caller is served one, the oldest, beside another hint (W13, W19)', async ({ cluster, nested }) => {
+  await registered({ cluster, nested }, 'grpc-hints', async (caller) => {
+    const server = nested.servers.nestedA;
+    const where = `${caller.namespace}/${caller.pod}`;
+    // Three more identities for the same pod, created in this order: the first two share a hint.
+    const hinted = [['hint-first', 'shared'], ['hint-second', 'shared'], ['hint-other', 'other']].map(([path, hint]) => ({ id: `${caller.spiffeId}/${path}`, hint: hint! }));
+    try {
+      for (const h of hinted) {
+        await spireServer(cluster.kube, server, ['entry', 'create', '-spiffeID', h.id, '-parentID', caller.parentId, ...caller.selectors.flatMap((s) => ['-selector', s]), '-hint', h.hint]);
+      }
+      let x509: X509SvidResponse = { svids: [], crl: [], federated_bundles: {} };
+      await expect.poll(async () => {
+        x509 = await caller.workloadApi.first<X509SvidResponse>('FetchX509SVID');
+        return x509.svids.map((s) => s.spiffe_id);
+      }, { message: `${where}: the X.509-SVIDs served once nestedA-agent has synced the hinted entries`, timeout: 15_000, intervals: [500] }).toContain(hinted[2]!.id);
+      const svids = x509.svids.map((s) => ({ spiffeId: s.spiffe_id, hint: s.hint, chain: splitDer(s.x509_svid), keyPkcs8Der: s.x509_svid_key, federatedBundles: x509.federated_bundles }));
+      const jwt = await caller.workloadApi.fetchJwtSvid([audience]);
+      const bundles = await caller.workloadApi.first<JwtBundlesResponse>('FetchJWTBundles');
+      const jwtResponse = {
+        svids: jwt.svids.map((s) => ({ spiffeId: s.spiffe_id, hint: s.hint })),
+        bundles: Object.fromEntries(Object.entries(bundles.bundles).map(([td, b]) => [td, parseSpiffeBundle(b.toString('utf8'), `${where} JWT bundle ${td}`)])),
+      };
+      expect([
+        ...x509ResponseViolations({ svids }, `${where} X.509`),
+        ...jwtResponseViolations(jwtResponse, nested.trustDomain, `${where} JWT`),
+      ]).toHaveNoViolations('hints unique in each response');
+      // SPIRE keeps the identity of the oldest entry of a shared hint (hintsfilter), in both profiles.
+      const expected = [caller.spiffeId, hinted[0]!.id, hinted[2]!.id].sort();
+      expect(svids.map((s) => s.spiffeId).sort(), `${where}: the X.509-SVIDs served`).toEqual(expected);
+      expect(jwtResponse.svids.map((s) => s.spiffeId).sort(), `${where}: the JWT-SVIDs served, asked for no particular ID`).toEqual(expected);
+    } finally {
+      for (const h of hinted) await deleteEntriesFor(cluster.kube, server, h.id);
+    }
   });
 });

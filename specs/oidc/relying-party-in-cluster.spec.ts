@@ -2,7 +2,7 @@
 // cluster: a pod reads the discovery document through the provider's Service, then the JWKS at
 // the jwks_uri it names; one relying-party configuration (that issuer, one audience, those keys)
 // accepts JWT-SVIDs issued through every server of the trust domain that has workloads (nestedA,
-// nestedB), each carrying the discovery document's issuer as `iss`, and refuses them for another
+// nestedB, and nestedC of the federated module), each carrying the discovery document's issuer as `iss`, and refuses them for another
 // issuer or audience.
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet } from 'jose';
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
@@ -13,7 +13,7 @@ import { allowedAlgs } from '../../fixtures/verify/jwt-svid.ts';
 
 test.describe.configure({ lock: instanceLock });
 
-test('one relying-party configuration, read in-cluster from the discovery document, accepts tokens from every server of the trust domain', async ({ cluster, nested, oidc, scratch }, testInfo) => {
+test('one relying-party configuration, read in-cluster from the discovery document, accepts tokens from every server of the trust domain', async ({ cluster, nested, oidc, federated, scratch }, testInfo) => {
   const { kube } = cluster;
   const pod = 'relying-party';
   await runPod(kube, scratch, busyboxPod(pod, idle), 'Ready');
@@ -33,7 +33,8 @@ test('one relying-party configuration, read in-cluster from the discovery docume
   // the tokens judged must be minted under the servers' configuration as it is now.
   const audience = `sts.spire-conformance.test/${Date.now()}`;
   const keys = createLocalJWKSet(jwks);
-  for (const [name, workload] of Object.entries(nested.workloads)) {
+  const workloads = { ...nested.workloads, c: federated.workloads.c };
+  for (const [name, workload] of Object.entries(workloads)) {
     await test.step(`a JWT-SVID from workload-${name} (through ${workload.server.name}) is accepted with iss ${issuer}`, async () => {
       const svid = await fetchJwtSvid(kube, workload, audience);
       const verified = await jwtVerify(svid.token, keys, { issuer, audience, algorithms: allowedAlgs }).catch((e: Error) => e);
