@@ -71,20 +71,29 @@ test('every stream answers at once, and pushes a reissued X.509-SVID without bei
   await registered({ cluster, nested }, 'grpc-watcher', async (caller) => {
     const api = caller.workloadApi;
     const where = `${caller.namespace}/${caller.pod}`;
-    // The same path's unary round trip: what "at once" is measured against.
-    const unary = await outcome(() => api.fetchJwtSvid([audience]));
-    if (!unary.ok) throw new Error(`${where}: FetchJWTSVID refused: ${unary.code} ${unary.details}`);
-    const opened = performance.now();
+    // The same path's unary round trip is what "at once" is measured against; three samples of each,
+    // judged by their medians, so one scheduling hiccup on a busy machine is not read as a delay.
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const samples = { unary: [] as number[], x509: [] as number[], jwtBundles: [] as number[] };
+    for (let i = 0; i < 3; i++) {
+      const unary = await outcome(() => api.fetchJwtSvid([audience]));
+      if (!unary.ok) throw new Error(`${where}: FetchJWTSVID refused: ${unary.code} ${unary.details}`);
+      const x509 = await outcome(() => api.first<X509SvidResponse>('FetchX509SVID'));
+      const jwtBundles = await outcome(() => api.first<JwtBundlesResponse>('FetchJWTBundles'));
+      if (!x509.ok || !jwtBundles.ok) throw new Error(`${where}: a stream refused: ${[x509, jwtBundles].map((r) => (r.ok ? 'answered' : `${r.code} ${r.details}`)).join('; ')}`);
+      samples.unary.push(unary.ms);
+      samples.x509.push(x509.ms);
+      samples.jwtBundles.push(jwtBundles.ms);
+    }
+    const unaryMs = median(samples.unary);
+    await recordFigure(testInfo, { group: 'Workload API', name: 'FetchX509SVID first response (median of 3)', seconds: median(samples.x509) / 1000, boundSeconds: (unaryMs + immediateSlackMs) / 1000, boundSource: 'the median unary call on the same path + 250 ms' });
+    expect([
+      ...firstResponseViolations('FetchX509SVID', median(samples.x509), unaryMs, immediateSlackMs, where),
+      ...firstResponseViolations('FetchJWTBundles', median(samples.jwtBundles), unaryMs, immediateSlackMs, where),
+    ]).toHaveNoViolations('each stream\'s first response, immediately (medians of 3)');
+
     const x509Watch = api.watch<X509SvidResponse>('FetchX509SVID');
     const first = await x509Watch.log.next(() => true, 10_000);
-    const firstMs = first.at - opened;
-    const jwtBundles = await outcome(() => api.first<JwtBundlesResponse>('FetchJWTBundles'));
-    await recordFigure(testInfo, { group: 'Workload API', name: 'FetchX509SVID first response', seconds: firstMs / 1000, boundSeconds: (unary.ms + immediateSlackMs) / 1000, boundSource: 'a unary call on the same path + 250 ms' });
-    expect([
-      ...firstResponseViolations('FetchX509SVID', firstMs, unary.ms, immediateSlackMs, where),
-      ...(jwtBundles.ok ? firstResponseViolations('FetchJWTBundles', jwtBundles.ms, unary.ms, immediateSlackMs, where) : [`${where}: FetchJWTBundles refused: ${jwtBundles.code} ${jwtBundles.details}`]),
-    ]).toHaveNoViolations('each stream\'s first response, immediately');
-
     const sdsStream = caller.sds.streamSecrets(['default']);
     const sdsFirst = await sdsStream.log.next(() => true, 10_000);
     const firstSerial = splitDer(first.message.svids[0]!.x509_svid)[0]!.serialNumber;
@@ -99,7 +108,7 @@ test('every stream answers at once, and pushes a reissued X.509-SVID without bei
     const pushed = await x509Watch.log.next(hasDns, (bound + 5) * 1000, 1).finally(() => x509Watch.cancel());
     const sdsPushed = await sdsStream.log.next((p) => p.secrets.some((s) => s.tlsCertificate && dnsNames(s.tlsCertificate.chain[0]!).includes(dns)), (bound + 5) * 1000, 1).finally(() => sdsStream.cancel());
     const seconds = { workloadApi: (pushed.at - changedAt) / 1000, sds: (sdsPushed.at - changedAt) / 1000 };
-    const boundSource = `nestedA-agent's sync_interval ${sync} s × 1.1 + one exec`;
+    const boundSource = `nestedA-agent's sync_interval ${sync} s × 1.1 + one exec and one signing (1.5 s)`;
     await recordFigure(testInfo, { group: 'Workload API', name: 'entry changed → FetchX509SVID stream pushes the reissued SVID', seconds: seconds.workloadApi, boundSeconds: bound, boundSource });
     await recordFigure(testInfo, { group: 'Workload API', name: 'entry changed → SDS stream pushes the reissued certificate', seconds: seconds.sds, boundSeconds: bound, boundSource });
     expect(splitDer(pushed.message.svids[0]!.x509_svid)[0]!.serialNumber, 'the pushed SVID is a new certificate').not.toBe(firstSerial);
