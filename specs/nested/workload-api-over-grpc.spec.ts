@@ -108,7 +108,7 @@ test('every stream answers at once, and pushes a reissued X.509-SVID without bei
     const pushed = await x509Watch.log.next(hasDns, (bound + 5) * 1000, 1).finally(() => x509Watch.cancel());
     const sdsPushed = await sdsStream.log.next((p) => p.secrets.some((s) => s.tlsCertificate && dnsNames(s.tlsCertificate.chain[0]!).includes(dns)), (bound + 5) * 1000, 1).finally(() => sdsStream.cancel());
     const seconds = { workloadApi: (pushed.at - changedAt) / 1000, sds: (sdsPushed.at - changedAt) / 1000 };
-    const boundSource = `nestedA-agent's sync_interval ${sync} s × 1.1 + one exec and one signing (1.5 s)`;
+    const boundSource = `nestedA-agent's sync_interval ${sync} s × 1.1 + one exec and one signing (${pushSlackSeconds} s)`;
     await recordFigure(testInfo, { group: 'Workload API', name: 'entry changed → FetchX509SVID stream pushes the reissued SVID', seconds: seconds.workloadApi, boundSeconds: bound, boundSource });
     await recordFigure(testInfo, { group: 'Workload API', name: 'entry changed → SDS stream pushes the reissued certificate', seconds: seconds.sds, boundSeconds: bound, boundSource });
     expect(splitDer(pushed.message.svids[0]!.x509_svid)[0]!.serialNumber, 'the pushed SVID is a new certificate').not.toBe(firstSerial);
