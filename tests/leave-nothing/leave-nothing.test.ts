@@ -15,9 +15,9 @@ import { isNotFound } from '../../fixtures/kube/apply.ts';
 import type { Kube } from '../../fixtures/kube/client.ts';
 import { targetCluster } from '../support/target-cluster.ts';
 import { managedBy } from '../../fixtures/modules/module.ts';
-import { lockName, lockNamespace } from '../../fixtures/suite/run-lock.ts';
 import { repoRoot } from '../../fixtures/versions.ts';
 import { selectorOf } from '../../fixtures/kube/selector.ts';
+import { lockName, lockNamespace, microTime } from '../../fixtures/suite/run-lock.ts';
 
 const scratch = mkdtempSync(join(tmpdir(), 'spire-k8s-leave-nothing-'));
 const failNamespace = 'spire-conformance-fail';
@@ -129,7 +129,12 @@ describe('nothing left behind', () => {
     // While its lock is fresh the run may still be alive: clean leaves it alone.
     const early = spawnSync('npx', ['tsx', 'scripts/clean.ts'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000, env: env(killNamespace, 'clean') });
     assert.match(`${early.stdout}${early.stderr}`, new RegExp(`nested: left alone, a run holds namespace ${killNamespace}`));
-    await new Promise((resolve) => setTimeout(resolve, 31_000));
+    // Its lease as it reads once its 30 s have run out with no renewal (what clean judges by, from
+    // renewTime): aged rather than waited out.
+    const leases = kube.config.makeApiClient(k8s.CoordinationV1Api);
+    const lease = await leases.readNamespacedLease({ name: lockName(killNamespace), namespace: lockNamespace });
+    lease.spec = { ...lease.spec, renewTime: microTime(new Date(Date.now() - 31_000)) };
+    await leases.replaceNamespacedLease({ name: lockName(killNamespace), namespace: lockNamespace, body: lease });
     const clean = spawnSync('npx', ['tsx', 'scripts/clean.ts'], { cwd: repoRoot, encoding: 'utf8', timeout: 300_000, env: env(killNamespace, 'clean') });
     const output = `${clean.stdout}${clean.stderr}`;
     assert.equal(clean.status, 0, output);
