@@ -7,7 +7,7 @@ import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { serverBundle } from '../../fixtures/spire/svids.ts';
 import { withRegisteredCaller } from '../../fixtures/workload-api/registered-caller.ts';
 import { legacyEnvoy, modernEnvoy } from '../../fixtures/workload-api/sds-client.ts';
-import type { X509SvidResponse } from '../../fixtures/workload-api/workload-api-client.ts';
+import { x509SvidsOf, type X509SvidResponse } from '../../fixtures/workload-api/workload-api-client.ts';
 import { x509Roots } from '../../fixtures/verify/bundle.ts';
 import { sdsValidationViolations } from '../../fixtures/verify/sds.ts';
 import { x509ResponseViolations } from '../../fixtures/verify/workload-api.ts';
@@ -30,7 +30,7 @@ test('Envoy\'s SDS request from a federating workload gets auxiliary.org\'s root
       wl = await caller.workloadApi.first<X509SvidResponse>('FetchX509SVID');
       return Object.keys(wl.federated_bundles);
     }, { message: `${where}: the federated bundles the Workload API hands out`, timeout: 15_000, intervals: [500] }).toContain(auxiliaryId);
-    const svids = wl.svids.map((s) => ({ spiffeId: s.spiffe_id, hint: s.hint, chain: splitDer(s.x509_svid), keyPkcs8Der: s.x509_svid_key, federatedBundles: wl.federated_bundles }));
+    const svids = x509SvidsOf(wl);
     expect(x509ResponseViolations({ svids }, where)).toHaveNoViolations('the X.509 response of a federating workload, federated bundles keyed by trust domain ID');
 
     const own = splitDer(wl.svids[0]!.bundle);

@@ -12,7 +12,9 @@ import { outcome } from '../../fixtures/workload-api/grpc.ts';
 import { withBridgedCaller } from '../../fixtures/workload-api/bridge.ts';
 import { withRegisteredCaller, type RegisteredCaller } from '../../fixtures/workload-api/registered-caller.ts';
 import { legacyEnvoy, modernEnvoy } from '../../fixtures/workload-api/sds-client.ts';
-import type { JwtBundlesResponse, X509BundlesResponse, X509SvidResponse } from '../../fixtures/workload-api/workload-api-client.ts';
+import { x509SvidsOf, type JwtBundlesResponse, type X509BundlesResponse, type X509SvidResponse } from '../../fixtures/workload-api/workload-api-client.ts';
+import type { Kube } from '../../fixtures/kube/client.ts';
+import type { NestedDeployment } from '../../fixtures/modules/nested.ts';
 import { agentSyncBoundSeconds, immediateSlackMs, pushSlackSeconds } from '../../fixtures/verify/propagation.ts';
 import { sdsCertificateViolations, sdsValidationViolations } from '../../fixtures/verify/sds.ts';
 import { parseSpiffeBundle } from '../../fixtures/verify/bundle.ts';
@@ -26,8 +28,7 @@ test.describe.configure({ lock: instanceLock });
 const audience = 'spire-conformance-grpc';
 
 /** A caller registered beside workload-a: same agent alias at nestedA-server, its own service account. */
-function registered<T>(fixtures: { cluster: { kube: import('../../fixtures/kube/client.ts').Kube }; nested: import('../../fixtures/modules/nested.ts').NestedDeployment }, serviceAccount: string, fn: (c: RegisteredCaller) => Promise<T>): Promise<T> {
-  const { cluster, nested } = fixtures;
+function registered<T>({ cluster, nested }: { cluster: { kube: Kube }; nested: NestedDeployment }, serviceAccount: string, fn: (c: RegisteredCaller) => Promise<T>): Promise<T> {
   return withRegisteredCaller(cluster.kube, { server: nested.servers.nestedA, like: nested.workloads.a.spiffeId, namespace: nested.namespace, agent: 'nesteda-agent', serviceAccount }, fn);
 }
 
@@ -60,7 +61,7 @@ test('a pod speaking gRPC to its agent\'s socket gets its own identity: plaintex
     if (!x509.ok || !validated.ok) return;
     expect(validated.value.spiffe_id, 'ValidateJWTSVID names the token\'s subject').toBe(caller.spiffeId);
 
-    const svids = x509.value.svids.map((s) => ({ spiffeId: s.spiffe_id, hint: s.hint, chain: splitDer(s.x509_svid), keyPkcs8Der: s.x509_svid_key, federatedBundles: x509.value.federated_bundles }));
+    const svids = x509SvidsOf(x509.value);
     expect(x509ResponseViolations({ svids }, where)).toHaveNoViolations('the X.509 response as gRPC delivers it');
     const svid = x509.value.svids[0]!;
     expect(await x509SvidViolations(splitDer(svid.x509_svid), splitDer(svid.bundle), caller.spiffeId)).toHaveNoViolations(`the X.509-SVID of ${caller.spiffeId}`);
@@ -164,7 +165,7 @@ test('hints stay unique: of two entries naming one hint the caller is served one
         x509 = await caller.workloadApi.first<X509SvidResponse>('FetchX509SVID');
         return x509.svids.map((s) => s.spiffe_id);
       }, { message: `${where}: the X.509-SVIDs served once nestedA-agent has synced the hinted entries`, timeout: 15_000, intervals: [500] }).toContain(hinted[2]!.id);
-      const svids = x509.svids.map((s) => ({ spiffeId: s.spiffe_id, hint: s.hint, chain: splitDer(s.x509_svid), keyPkcs8Der: s.x509_svid_key, federatedBundles: x509.federated_bundles }));
+      const svids = x509SvidsOf(x509);
       const jwt = await caller.workloadApi.fetchJwtSvid([audience]);
       const bundles = await caller.workloadApi.first<JwtBundlesResponse>('FetchJWTBundles');
       const jwtResponse = {
