@@ -58,6 +58,14 @@ export const mutations: Mutation[] = [
     caughtBy: 'specs/production',
   },
   {
+    id: 'nestedc-issuer-differs',
+    what: 'nestedC-server sets another jwt_issuer: a relying party configured from the discovery document refuses its tokens',
+    file: 'manifests/federated/nestedc-server.yaml',
+    find: 'jwt_issuer = "http://oidc-discovery-provider.spire.svc"',
+    replace: 'jwt_issuer = "https://nestedc.example.org"',
+    caughtBy: 'specs/oidc/relying-party-in-cluster.spec.ts',
+  },
+  {
     id: 'agents-sync-at-default',
     what: 'nestedB-agent configured to sync every 5 s (SPIRE\'s default): the bounds follow the configuration, so the spec must still pass (its bound grows from 8.1 to 12.5 s)',
     file: 'manifests/nested/nestedb-agent.yaml',
