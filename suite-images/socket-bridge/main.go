@@ -43,6 +43,7 @@ func main() {
 
 func bridge(client net.Conn, socket string) {
 	defer client.Close()
+	log.Printf("connection from %s", client.RemoteAddr())
 	agent, err := net.Dial("unix", socket)
 	if err != nil {
 		log.Printf("dial unix:%s: %v", socket, err)
