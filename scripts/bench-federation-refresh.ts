@@ -14,10 +14,10 @@ import { activateJwtAuthority, prepareJwtAuthority } from '../fixtures/spire/rot
 import { federatedBundle } from '../fixtures/spire/svids.ts';
 import { discoverServers } from '../fixtures/audit/resolve.ts';
 import { jwtKids } from '../fixtures/verify/bundle.ts';
-import { namespace } from '../fixtures/suite/instance.ts';
+import { readOptions } from '../fixtures/suite/options.ts';
 
 const kube = clients(loadKubeConfig(process.env.KUBECONFIG ?? '/var/lib/spire-k8s-local/admin.kubeconfig', process.env.KUBE_CONTEXT));
-const servers = await discoverServers(kube, namespace);
+const servers = await discoverServers(kube, readOptions().namespace);
 const runs = Number(process.argv[2] ?? 3);
 const o = await observeFederation(kube, servers);
 if (o.verdicts.length === 0) throw new Error(`no federation relationship among ${servers.map((s) => s.name).join(', ')}`);

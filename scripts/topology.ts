@@ -12,6 +12,7 @@
  * running local one (CLUSTER=local, the default) or CLUSTER=kubeconfig; a disposable k3s would die
  * with this command, so it is refused.
  */
+import { sharedInstance } from '../fixtures/suite/instance.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -57,6 +58,8 @@ function context(cluster: ClusterHandle, options: SuiteOptions): ModuleContext {
     kube: clients(loadKubeConfig(cluster.kubeconfigPath, cluster.context)),
     options,
     run: { runId, cluster: cluster.kind, kubeconfigPath: cluster.kubeconfigPath, context: cluster.context, description: cluster.description, ledgerPath: join(dir, `${runId}.ledger.jsonl`) },
+    // The operator's topology is SPIRE_NAMESPACE's instance, the one a run shares.
+    instance: sharedInstance(options.namespace),
     log: (line) => console.log(`  ${line}`),
   };
 }
@@ -80,7 +83,7 @@ function reach(name: ModuleName, deployment: unknown): string[] {
 
 /** Deploying or removing holds the instance as a run does: never beside a run on the same namespace. */
 async function holdingInstance(ctx: ModuleContext, fn: () => Promise<void>): Promise<void> {
-  const lock = await acquireRunLock(ctx.kube, ctx.options.namespace, `topology-${process.pid}`, `npm run topology -- ${process.argv.slice(2).join(' ')}`);
+  const lock = await acquireRunLock(ctx.kube, ctx.instance.namespace, `topology-${process.pid}`, `npm run topology -- ${process.argv.slice(2).join(' ')}`);
   try {
     await fn();
   } finally {
@@ -103,7 +106,7 @@ async function up(name: ModuleName, options: SuiteOptions): Promise<void> {
       } catch (error) {
         // A half-made module is no one's to keep: remove what this deploy owned (the modules under it stay).
         const owned = ownedByRun(readLedger(ctx.run.ledgerPath)).find((o) => o.module === m);
-        if (owned) console.log(`[${m}] ${(await removeModule(ctx.kube, m, owned.objects)).line}`);
+        if (owned) console.log(`[${m}] ${(await removeModule(ctx.kube, m, owned.objects, ctx.instance.namespace)).line}`);
         throw error;
       }
       for (const line of reach(m, deployment)) console.log(`  ${line}`);
@@ -117,7 +120,7 @@ async function remove(ctx: ModuleContext, name: ModuleName): Promise<void> {
     console.log(`${name}: not deployed`);
     return;
   }
-  const { problems, line } = await removeModule(ctx.kube, name, marker.objects);
+  const { problems, line } = await removeModule(ctx.kube, name, marker.objects, ctx.instance.namespace);
   if (problems.length) throw new Error(line);
   console.log(line);
 }
