@@ -164,8 +164,7 @@ async function status(options: SuiteOptions): Promise<void> {
     const owner = marker.owner === 'topology' ? 'kept (topology up)' : `run ${marker.runId}${options.keep ? '' : ' (removed when that run ends)'}`;
     console.log(`${m.padEnd(10)} ${healthy ? 'healthy' : 'UNHEALTHY'}, ${current}, age ${age}, ${owner}`);
     if (!healthy) continue;
-    const deployment = (await def.connect(ctx)) as Partial<NestedDeployment & FederatedDeployment>;
-    const observed = await observeTopology(ctx.kube, { servers: Object.values(deployment.servers ?? {}), agentNamespaces: [] });
+    const observed = await observeTopology(ctx.kube, { ...def.observes(ctx.instance), agentNamespaces: [] });
     for (const s of observed.servers) console.log(`  ${s.name.padEnd(18)} ${s.trustDomain.padEnd(14)} ${s.jwtKids} JWT kids`);
   }
 }

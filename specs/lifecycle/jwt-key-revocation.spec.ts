@@ -32,10 +32,10 @@ test.describe.configure({ mode: 'serial' });
 /** What the first test did, for the second to judge (read before the revocation, so the watch starts at once). */
 let revoked: { kid: string; at: number; token: string; audience: string; sources: Omit<KeyHolderSources, 'oidc'>; timing: HolderTiming } | undefined;
 
-test('nestedA-server taints and revokes its retired JWT key: it stops publishing it at once, and its agent stops handing out tokens signed by it', async ({ cluster, nested, oidc, federated }) => {
+test('nestedA-server taints and revokes its retired JWT key: it stops publishing it at once, and its agent stops handing out tokens signed by it', async ({ cluster, nested, federated, instanceTopology }) => {
   const { kube } = cluster;
   const owner = nested.servers.nestedA;
-  const { sources, timing } = await topologyHolders(kube, nested, federated, oidc);
+  const { sources, timing } = await topologyHolders(kube, instanceTopology, nested.trustDomain, [nested.workloads.a, nested.workloads.b, federated.workloads.c]);
   const signer = nested.workloads.a;
   const audience = `spire-conformance-revoked-${Date.now()}`;
   const before = await test.step(`${signer.pod} gets a JWT-SVID signed by ${owner.name}'s active key`, () => fetchJwtSvid(kube, signer, audience));

@@ -16,11 +16,11 @@ import { recordFigure } from '../../fixtures/report/facts.ts';
 
 test.describe.configure({ lock: instanceLock });
 
-test('a JWT key prepared at nestedA reaches every holder before it signs; once active it signs new tokens, and tokens of the previous key still validate everywhere', async ({ cluster, nested, oidc, federated }, testInfo) => {
+test('a JWT key prepared at nestedA reaches every holder before it signs; once active it signs new tokens, and tokens of the previous key still validate everywhere', async ({ cluster, nested, oidc, federated, instanceTopology }, testInfo) => {
   const { kube } = cluster;
   const signer = nested.workloads.a;
   const validators = [nested.workloads.b, federated.workloads.c];
-  const { sources, timing } = await topologyHolders(kube, nested, federated, oidc);
+  const { sources, timing } = await topologyHolders(kube, instanceTopology, nested.trustDomain, [nested.workloads.a, nested.workloads.b, federated.workloads.c]);
 
   await withPortForward(kube, oidc.namespace, oidc.pod, oidc.podPort, async (port) => {
     const holders = keyHolders(kube, { ...sources, oidc: { port, host: oidc.domain } });

@@ -14,6 +14,7 @@ import { keepHandshaking } from '../../fixtures/spire/mtls-monitor.ts';
 import { fetchX509Svid, x509SvidIds } from '../../fixtures/spire/svids.ts';
 import { daemonSetPod, replacePod } from '../../fixtures/spire/outage.ts';
 import { observeTopology } from '../../fixtures/topology/observe.ts';
+import { observeScope } from '../../fixtures/modules/catalog.ts';
 import { bootstrapCurrent, renderFinding } from '../../fixtures/verify/production.ts';
 import { nextSyncBoundSeconds } from '../../fixtures/verify/recovery.ts';
 import { activateX509Authority, prepareX509Authority, replaceUpstreamCa, revokeUpstreamAuthority, taintUpstreamAuthority } from '../../fixtures/spire/x509-rotation.ts';
@@ -24,10 +25,10 @@ import { recordFigure } from '../../fixtures/report/facts.ts';
 
 test.describe.configure({ lock: instanceLock });
 
-test('root-server\'s UpstreamAuthority CA replaced: the new CA reaches every holder before any SVID chains to it, tainting the old one re-issues every CA and SVID under the new one, revoking it removes it everywhere, and mutual TLS never fails', async ({ cluster, nested, federated }, testInfo) => {
+test('root-server\'s UpstreamAuthority CA replaced: the new CA reaches every holder before any SVID chains to it, tainting the old one re-issues every CA and SVID under the new one, revoking it removes it everywhere, and mutual TLS never fails', async ({ cluster, nested, federated, instanceTopology }, testInfo) => {
   const { kube } = cluster;
   const { root } = nested.servers;
-  const { sources, timing } = await topologyHolders(kube, nested, federated);
+  const { sources, timing } = await topologyHolders(kube, instanceTopology, nested.trustDomain, [nested.workloads.a, nested.workloads.b, federated.workloads.c]);
   const { workloads } = sources;
   const bound = (h: X509RootHolder) => holderBound(h.path, timing);
   const holders = x509RootHolders(kube, sources);
@@ -101,7 +102,7 @@ test('root-server\'s UpstreamAuthority CA replaced: the new CA reaches every hol
   await test.step('every agent\'s bootstrap bundle holds the new roots, and a new pod of every agent DaemonSet attests and serves SVIDs', async () => {
     let agents: string[] = [];
     await expect(async () => {
-      const t = await observeTopology(kube, { servers: federated.topologyServers, agentNamespaces: [federated.namespace] });
+      const t = await observeTopology(kube, observeScope(cluster.instance, ['federated']));
       agents = t.agents.map((a) => a.name);
       expect(bootstrapCurrent(t).filter((f) => f.level !== 'pass').map(renderFinding), 'agents whose bootstrap bundle lacks their server\'s current roots').toEqual([]);
     }).toPass({ timeout: reissueBoundSeconds * 1000, intervals: [2000] });

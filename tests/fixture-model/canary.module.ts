@@ -18,6 +18,8 @@ export const canaryModule: ModuleDefinition<{ namespace: string }> = {
   },
   healthy: async (ctx) => exists(ctx.kube),
   connect: () => Promise.resolve({ namespace: canaryNamespace }),
+  // No SPIRE in it: nothing for the topology observer.
+  observes: () => ({ servers: [], agentNamespaces: [] }),
 };
 
 async function exists(kube: Kube): Promise<boolean> {
