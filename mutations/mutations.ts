@@ -66,6 +66,14 @@ export const mutations: Mutation[] = [
     caughtBy: 'specs/oidc/relying-party-in-cluster.spec.ts',
   },
   {
+    id: 'oidc-advertises-https',
+    what: 'the OIDC provider, served over plain HTTP, stops allowing the insecure scheme: its discovery document names https:// while every token says http://',
+    file: 'manifests/oidc/oidc-discovery-provider.yaml',
+    find: '    allow_insecure_scheme = true\n',
+    replace: '',
+    caughtBy: 'specs/oidc/discovery-document.spec.ts',
+  },
+  {
     id: 'agents-sync-at-default',
     what: 'nestedB-agent configured to sync every 5 s (SPIRE\'s default): the bounds follow the configuration, so the spec must still pass (its bound grows from 8.1 to 12.5 s)',
     file: 'manifests/nested/nestedb-agent.yaml',
@@ -78,8 +86,8 @@ export const mutations: Mutation[] = [
     id: 'entries-by-namespace-only',
     what: 'the deployer registers workloads by namespace alone (k8s:ns), not namespace and service account',
     file: 'fixtures/modules/nested.ts',
-    find: 'export const saSelectors = (sa: string) => [`k8s:ns:${namespace}`, `k8s:sa:${sa}`];',
-    replace: 'export const saSelectors = (_sa: string) => [`k8s:ns:${namespace}`];',
+    find: 'saSelectors: (sa: string) => [`k8s:ns:${ns}`, `k8s:sa:${sa}`],',
+    replace: 'saSelectors: (_sa: string) => [`k8s:ns:${ns}`],',
     caughtBy: 'specs/production/registration-scoped.spec.ts',
   },
   {
