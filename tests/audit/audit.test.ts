@@ -172,6 +172,7 @@ subjects:
     const o = outcomes(run.results);
     assert.equal(o['every federation relationship is fresh'], 'not checked');
     assert.equal(o['every OIDC provider serves its trust domain\'s JWT keys at /keys, key for key, through its Service'], 'not checked');
+    assert.equal(o['every OIDC provider\'s discovery document names the issuer its trust domain\'s tokens carry, keys at its jwks_uri and their algorithms, through its Service'], 'not checked');
     assert.equal(o['each trust domain\'s servers, every replica, hold the same JWT signing keys'], 'not checked');
     assert.equal(o['one workload of each registration shape receives conforming SVIDs for the identities its entries name'], 'passed');
     assert.equal(o['every pod that reads an agent\'s socket is registered'], 'passed');

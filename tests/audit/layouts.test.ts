@@ -139,7 +139,8 @@ describe('the audit on the layouts operators run', () => {
     assert.match(run.output, /‼ servers-agree: each trust domain's servers, every replica, hold the same JWT signing keys\n {4}warning: not compared: spiffe:\/\/chart\.test has one server with one replica \(spire-server\/spire-server-0\)\n(?! {4}warning)/);
     assert.match(run.output, /– workload-svids: [^\n]*\(not checked\)\n {4}why: 2 workload shape\(s\) found \((nest-apps\/ledger-\S+, payments\/api-\S+)\); fetching their SVIDs without anything in their images needs AUDIT_TOUCH_WORKLOADS=1/);
     assert.match(run.output, /– federation-fresh: [^\n]*\n {4}why: the audited servers hold no federation relationship/);
-    assert.equal(outcome(run.results, 'oidc-parity').outcome, 'passed', run.output);
+    assert.equal(outcome(run.results, 'oidc-parity', /\/keys/).outcome, 'passed', run.output);
+    assert.equal(outcome(run.results, 'oidc-parity', /discovery document/).outcome, 'passed', run.output);
     assert.equal(outcome(run.results, 'workloads-registered').outcome, 'passed', run.output);
     assert.deepEqual(changes(beforeAudit, await snapshot(kube, namespaces, servers)), [], 'the audit changed the cluster');
   });
@@ -212,7 +213,7 @@ describe('the audit fails, naming it, when one thing is broken', () => {
     }
   });
 
-  it('/keys, through its Service, serving the right kid with the wrong key', async (t) => {
+  it('/keys, through its Service, serving the right kid with the wrong key; the discovery document there naming another issuer', async (t) => {
     if (takenReason()) return t.skip(takenReason());
     const provider = 'spire-spiffe-oidc-discovery-provider';
     const held = JSON.parse(await spireServer(kube, chart, ['bundle', 'show', '-format', 'spiffe'])) as { keys: (jose.JWK & { use: string })[] };
@@ -222,21 +223,26 @@ describe('the audit fails, naming it, when one thing is broken', () => {
     const forged = await jose.exportJWK(publicKey);
     const material = jwt[0]!.kty === 'RSA' ? { n: forged.n, e: forged.e } : { x: forged.x, y: forged.y };
     const keys = jwt.map((k, i) => (i === 0 ? { ...k, ...material } : k));
-    // A cache in front of the provider, the Service sent to it: what a relying party would read.
-    const cache = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keys-cache', namespace: 'spire-server' }, data: { keys: JSON.stringify({ keys }) } };
+    // A cache in front of the provider, the Service sent to it: what a relying party would read. Its
+    // discovery document is from before the provider was renamed: the issuer no token carries.
+    const discovery = { issuer: 'https://oidc.chart.test', jwks_uri: 'https://oidc-discovery.chart.test/keys', authorization_endpoint: '', response_types_supported: ['id_token'], subject_types_supported: [], id_token_signing_alg_values_supported: ['RS256', 'ES256', 'ES384'] };
+    const cache = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'keys-cache', namespace: 'spire-server' }, data: { keys: JSON.stringify({ keys }), discovery: JSON.stringify(discovery) } };
     const d = await kube.apps.readNamespacedDeployment({ namespace: 'spire-server', name: provider });
     const original = structuredClone(d.spec!.template.spec!);
     d.spec!.template.spec!.containers.push({ name: 'keys-cache', image: images.busybox, command: ['httpd', '-f', '-p', '8080', '-h', '/www'], ports: [{ name: 'cache', containerPort: 8080 }], volumeMounts: [{ name: 'keys-cache', mountPath: '/www' }] });
-    d.spec!.template.spec!.volumes!.push({ name: 'keys-cache', configMap: { name: 'keys-cache' } });
+    d.spec!.template.spec!.volumes!.push({ name: 'keys-cache', configMap: { name: 'keys-cache', items: [{ key: 'keys', path: 'keys' }, { key: 'discovery', path: '.well-known/openid-configuration' }] } });
     await apply(kube, [cache]);
     await kube.apps.replaceNamespacedDeployment({ namespace: 'spire-server', name: provider, body: d });
     await kube.core.patchNamespacedService({ namespace: 'spire-server', name: provider, body: [{ op: 'replace', path: '/spec/ports/0/targetPort', value: 'cache' }] });
     try {
       await waitForWorkload(kube, 'Deployment', 'spire-server', provider, 180_000);
       const run = audit('forged-key', [], 'oidc-parity');
-      const o = outcome(run.results, 'oidc-parity');
+      const o = outcome(run.results, 'oidc-parity', /\/keys/);
       assert.equal(o.outcome, 'failed', run.output);
       assert.match(o.error!, new RegExp(`key material served for kid ${keys[0]!.kid}`));
+      const doc = outcome(run.results, 'oidc-parity', /discovery document/);
+      assert.equal(doc.outcome, 'failed', run.output);
+      assert.match(doc.error!, /issuer is "https:\/\/oidc\.chart\.test", not https:\/\/oidc-discovery\.chart\.test \(the jwt_issuer its trust domain's servers set/);
     } finally {
       await kube.core.patchNamespacedService({ namespace: 'spire-server', name: provider, body: [{ op: 'replace', path: '/spec/ports/0/targetPort', value: 'https' }] });
       const now = await kube.apps.readNamespacedDeployment({ namespace: 'spire-server', name: provider });
