@@ -7,7 +7,8 @@ import { test, expect, instanceLock } from '../../fixtures/fault-instance.ts';
 import { allChecks, secondsUntil } from '../../fixtures/expect.ts';
 import { withProbeEntry } from '../../fixtures/spire/probe-entries.ts';
 import { serverInventory } from '../../fixtures/spire/inventory.ts';
-import { withServerStopped } from '../../fixtures/spire/outage.ts';
+import { awaitLoggedFailure, withServerStopped } from '../../fixtures/spire/outage.ts';
+import { serverContainer, serverPodName } from '../../fixtures/spire/cli.ts';
 import { prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { fetchJwtSvid, fetchX509Svids, serverBundle, type X509Svid } from '../../fixtures/spire/svids.ts';
 import { waitForKidsToAgree } from '../../fixtures/spire/trust-domain.ts';
@@ -28,8 +29,11 @@ test('with root-server away, nestedA and nestedB keep issuing SVIDs to their wor
   const issuers = [{ server: nested.servers.nestedA, workload: nested.workloads.a }, { server: nested.servers.nestedB, workload: nested.workloads.b }];
 
   const outage = await withServerStopped(kube, root, async (downAt) => {
-    // Let the nested servers' upstream polls fail at least once first.
-    await new Promise((r) => setTimeout(r, Math.max(0, downAt + spireRules.upstreamPollSeconds * 1000 * 2 - Date.now()))); // ok: two upstream polls
+    // The outage as the nested servers meet it: each logs a failed upstream poll (U1: every 5 s).
+    await allChecks('nested servers that did not see root go', issuers.map(({ server }) => test.step(`root away: ${server.name}'s upstream poll fails, as its log says`, async () => {
+      const failure = await awaitLoggedFailure(kube, { namespace: server.namespace, pod: serverPodName(server), container: serverContainer(server) }, 'Failed to fetch bundle while polling', downAt, spireRules.upstreamPollSeconds * 2);
+      await testInfo.attach(`${server.name}: upstream poll failed`, { body: `${failure.at.toISOString()} ${failure.msg}: ${failure.error}\n`, contentType: 'text/plain' });
+    })));
     // Every branch finishes (and removes its probe entry) before the outage ends, even when the other failed.
     await allChecks('nested servers that did not issue without root', issuers.map(async ({ server, workload }) => {
       await test.step(`root away: ${server.name} signs a JWT-SVID for a new audience for ${workload.pod}`, async () => {

@@ -14,7 +14,7 @@ import { withProbeEntry } from '../../fixtures/spire/probe-entries.ts';
 import { waitUntilFresh, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { serverInventory } from '../../fixtures/spire/inventory.ts';
 import { waitForKidsToAgree } from '../../fixtures/spire/trust-domain.ts';
-import { withServerStopped } from '../../fixtures/spire/outage.ts';
+import { awaitLoggedFailure, daemonSetPod, withServerStopped } from '../../fixtures/spire/outage.ts';
 import { fetchJwtSvid, fetchX509Svid, validateJwtAtAgent, x509SvidIds } from '../../fixtures/spire/svids.ts';
 import type { NestedDeployment, WorkloadHandle } from '../../fixtures/modules/nested.ts';
 import type { FederatedDeployment } from '../../fixtures/modules/federated.ts';
@@ -51,7 +51,7 @@ const cases: Case[] = [
 ];
 
 for (const c of cases) {
-  test(`${c.label} lost and back: its workloads keep their cached SVIDs meanwhile; it returns with its datastore and keys, and its agent syncs again in time`, async ({ cluster, nested, federated }, testInfo) => {
+  test(`${c.label} lost and back: its workloads keep their cached SVIDs meanwhile; it returns with its datastore and keys, and its agent syncs again in time`, async ({ cluster, nested, federated, instanceTopology }, testInfo) => {
     const { kube } = cluster;
     const { server, workload, relyingParty } = c.pick(nested, federated);
     const audience = `spire-conformance-cached-${Date.now()}`;
@@ -61,12 +61,20 @@ for (const c of cases) {
       jwt: await fetchJwtSvid(kube, workload, audience),
     }));
 
+    // The agent that serves the workload: the one whose server_address reaches the server.
+    const agent = instanceTopology.agents.find((a) => a.server === `${server.namespace}/${server.name}`);
+    expect(agent, `the agent DaemonSet of ${server.name} in the observed topology`).toBeDefined();
     const outage = await withServerStopped(kube, server, async (downAt) => {
-      // Let the agent's sync fail at least once, so what it serves next is what it kept.
-      await new Promise((r) => setTimeout(r, Math.max(0, downAt + spireRules.agentSyncSeconds * 1000 - Date.now()))); // ok: one agent sync interval
+      // The outage as the agent meets it: its sync fails (what it serves next is what it kept).
+      await test.step(`${server.name} away: ${agent!.name}'s sync fails, as its log says`, async () => {
+        const pod = await daemonSetPod(kube, agent!.namespace, agent!.name);
+        const failure = await awaitLoggedFailure(kube, { namespace: agent!.namespace, pod, container: 'spire-agent' }, 'Synchronize failed', downAt, (agent!.syncSeconds ?? spireRules.agentSyncSeconds) * 2);
+        await testInfo.attach(`${agent!.name}: sync failed`, { body: `${failure.at.toISOString()} ${failure.msg}: ${failure.error}\n`, contentType: 'text/plain' });
+      });
       await test.step(`${server.name} away: a JWT-SVID for a new audience is refused (the outage is real)`, async () => {
         const fresh = await spireAgentApi(kube, workload, ['fetch', 'jwt', '-audience', `${audience}-new`, '-timeout', '5s']);
         expect(fresh.exitCode, `${workload.pod} got a JWT-SVID for a new audience while ${server.name} was stopped: ${fresh.stdout.slice(0, 200)}`).not.toBe(0);
+        await testInfo.attach(`${workload.pod}: JWT-SVID refused`, { body: `${fresh.stderr}${fresh.stdout}`, contentType: 'text/plain' });
       });
       await test.step(`${server.name} away: ${workload.pod} still receives its cached X.509-SVID, bundle and JWT-SVID`, async () => {
         const x509 = await fetchX509Svid(kube, workload);
