@@ -11,7 +11,7 @@
 import { clients, loadKubeConfig } from '../fixtures/kube/client.ts';
 import { observeFederation, waitUntilFresh } from '../fixtures/spire/federation-state.ts';
 import { activateJwtAuthority, prepareJwtAuthority } from '../fixtures/spire/rotation.ts';
-import { federatedBundle } from '../fixtures/spire/svids.ts';
+import { federatedBundle } from '../fixtures/spire-api/svids.ts';
 import { discoverServers } from '../fixtures/audit/resolve.ts';
 import { jwtKids } from '../fixtures/verify/bundle.ts';
 import { readOptions } from '../fixtures/suite/options.ts';

@@ -27,7 +27,7 @@ import { readLedger, recordEnded } from '../fixtures/suite/ledger.ts';
 import type { FederatedDeployment } from '../fixtures/modules/federated.ts';
 import type { NestedDeployment } from '../fixtures/modules/nested.ts';
 import type { OidcDeployment } from '../fixtures/modules/oidc.ts';
-import { agentBin, serverBin, serverContainer, serverPodName, workloadSocket, type ServerRef } from '../fixtures/spire/cli.ts';
+import { agentBin, serverBin, serverContainer, serverPodName, workloadSocket, type ServerRef } from '../fixtures/spire-api/cli.ts';
 import { SetupError } from '../fixtures/suite/errors.ts';
 import { readOptions, type SuiteOptions } from '../fixtures/suite/options.ts';
 import { acquireRunLock } from '../fixtures/suite/run-lock.ts';

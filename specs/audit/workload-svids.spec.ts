@@ -9,7 +9,7 @@ import { withSibling } from '../../fixtures/audit/sibling-fetcher.ts';
 import { matchEntry, type RegisteredEntry } from '../../fixtures/audit/workload-entries.ts';
 import { readEntries } from '../../fixtures/audit/workloads.ts';
 import { expectConformingJwtSvid, expectConformingX509Svids, type WorkloadUnderCheck } from '../../fixtures/checks/workload-svids.ts';
-import { fetchX509Svids } from '../../fixtures/spire/svids.ts';
+import { fetchX509Svids } from '../../fixtures/spire-api/svids.ts';
 
 const audience = 'spire-k8s-conformance-audit';
 /** A new pod's entry (a controller manager's reconcile) and its agent's next sync. */

@@ -7,7 +7,7 @@ import { expectHygienicJwks } from '../../fixtures/expect.ts';
 import { bundleKeyViolations, bundlesNotMerged } from '../../fixtures/verify/bundle-shape.ts';
 import { waitUntilFresh } from '../../fixtures/spire/federation-state.ts';
 import { mutualTls } from '../../fixtures/spire/mtls.ts';
-import { federatedBundle, fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { federatedBundle, fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire-api/svids.ts';
 import { jwtKids } from '../../fixtures/verify/bundle.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 

@@ -7,7 +7,7 @@ import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { secondsUntil } from '../../fixtures/expect.ts';
 import { judgedRelationships, verdictFor, verdictTable, waitUntilFresh } from '../../fixtures/spire/federation-state.ts';
 import { activateJwtAuthority, prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
-import { federatedBundle, fetchJwtSvid, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { federatedBundle, fetchJwtSvid, validateJwtAtAgent } from '../../fixtures/spire-api/svids.ts';
 import { jwtKids, workloadJwtKids } from '../../fixtures/verify/bundle.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { attachFact, recordFigure } from '../../fixtures/report/facts.ts';

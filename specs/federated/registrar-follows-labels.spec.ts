@@ -7,7 +7,7 @@ import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { waitForPods } from '../../fixtures/kube/wait.ts';
 import { agentClientPod } from '../../fixtures/spire/agent-client-pod.ts';
 import { observeAgent } from '../../fixtures/topology/observe.ts';
-import { spireAgentApi, spireServer } from '../../fixtures/spire/cli.ts';
+import { spireAgentApi, spireServer } from '../../fixtures/spire-api/cli.ts';
 
 test.describe.configure({ lock: instanceLock });
 

@@ -4,7 +4,7 @@
 // names both trust domains with their roots — the same roots the Workload API hands the caller, keyed
 // by trust domain ID.
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
-import { serverBundle } from '../../fixtures/spire/svids.ts';
+import { serverBundle } from '../../fixtures/spire-api/svids.ts';
 import { withRegisteredCaller } from '../../fixtures/workload-api/registered-caller.ts';
 import { legacyEnvoy, modernEnvoy } from '../../fixtures/workload-api/sds-client.ts';
 import { x509SvidsOf, type X509SvidResponse } from '../../fixtures/workload-api/workload-api-client.ts';

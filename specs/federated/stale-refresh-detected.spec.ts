@@ -11,7 +11,7 @@ import { fetchEndpoint } from '../../fixtures/checks/bundle-endpoint.ts';
 import { observeFederation, shortestRootLifetime, waitForVerdicts, waitUntilFresh, verdictFor, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { withServerConfig } from '../../fixtures/spire/server-restart.ts';
-import { federatedBundle, fetchJwtSvid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { federatedBundle, fetchJwtSvid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire-api/svids.ts';
 import { withRefreshHint } from '../../fixtures/topology/server-config.ts';
 import { agentResyncSeconds, slackSeconds, spireRules } from '../../fixtures/verify/federation.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';

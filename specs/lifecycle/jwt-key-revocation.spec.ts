@@ -16,7 +16,7 @@ import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { keyHolders, topologyHolders, type KeyHolderSources } from '../../fixtures/spire/key-holders.ts';
 import { activateJwtAuthority, prepareJwtAuthority, revokeJwtAuthority, taintJwtAuthority } from '../../fixtures/spire/rotation.ts';
-import { fetchJwtSvid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire-api/svids.ts';
 import { waitForKidsToAgree } from '../../fixtures/spire/trust-domain.ts';
 import { jwtKids } from '../../fixtures/verify/bundle.ts';
 import { slackSeconds } from '../../fixtures/verify/federation.ts';

@@ -9,7 +9,7 @@ import { allChecks, expectHygienicJwks, secondsUntil } from '../../fixtures/expe
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { keyHolders, topologyHolders, type KeyHolder } from '../../fixtures/spire/key-holders.ts';
 import { activateJwtAuthority, prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
-import { fetchJwtSvid, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid, validateJwtAtAgent } from '../../fixtures/spire-api/svids.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { holderBound } from '../../fixtures/verify/propagation.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';

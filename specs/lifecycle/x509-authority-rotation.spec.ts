@@ -9,9 +9,9 @@
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { allChecks, secondsUntil } from '../../fixtures/expect.ts';
 import { topologyHolders, x509RootHolders, type X509RootHolder } from '../../fixtures/spire/key-holders.ts';
-import { activeAuthority } from '../../fixtures/spire/local-authorities.ts';
+import { activeAuthority } from '../../fixtures/spire-api/local-authorities.ts';
 import { keepHandshaking } from '../../fixtures/spire/mtls-monitor.ts';
-import { fetchX509Svid, x509SvidIds } from '../../fixtures/spire/svids.ts';
+import { fetchX509Svid, x509SvidIds } from '../../fixtures/spire-api/svids.ts';
 import { daemonSetPod, replacePod } from '../../fixtures/spire/outage.ts';
 import { observeTopology } from '../../fixtures/topology/observe.ts';
 import { observeScope } from '../../fixtures/modules/catalog.ts';

@@ -8,7 +8,7 @@
 import { decodeJwt } from 'jose';
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { withCraftedTrustDomain } from '../../fixtures/spire/crafted-domain.ts';
-import { serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { serverBundle, validateJwtAtAgent } from '../../fixtures/spire-api/svids.ts';
 import type { SpiffeBundle } from '../../fixtures/verify/bundle.ts';
 import { craftedMatrix } from '../../fixtures/verify/crafted-jwts.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';

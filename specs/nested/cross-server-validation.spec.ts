@@ -4,7 +4,7 @@
 // mutual TLS, each authorizing the other's SPIFFE ID.
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { mutualTls } from '../../fixtures/spire/mtls.ts';
-import { fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid, fetchX509Svid, serverBundle, validateJwtAtAgent } from '../../fixtures/spire-api/svids.ts';
 import { verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { x509Roots } from '../../fixtures/verify/bundle.ts';
 import { fromBase64Der, x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';

@@ -9,8 +9,8 @@
 // service's entry federating with it), and a valid token of that domain is let through first, so
 // each refusal is about the one thing wrong with its token.
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
-import { spireServer } from '../../fixtures/spire/cli.ts';
-import { fetchJwtSvid } from '../../fixtures/spire/svids.ts';
+import { spireServer } from '../../fixtures/spire-api/cli.ts';
+import { fetchJwtSvid } from '../../fixtures/spire-api/svids.ts';
 import { withJwtAuthz } from '../../fixtures/workload-api/jwt-authz.ts';
 import { withRegistration } from '../../fixtures/workload-api/registered-caller.ts';
 import { authzViolations, decisionTable, type AuthzCase, type Decision } from '../../fixtures/verify/authz-decisions.ts';

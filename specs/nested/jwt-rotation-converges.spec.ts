@@ -5,7 +5,7 @@
 // from its agent.conf), timed from the rotation, with one stated slack for reading (readSlackSeconds).
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { rotateJwtAuthority } from '../../fixtures/spire/rotation.ts';
-import { fetchJwtSvid, serverBundle } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid, serverBundle } from '../../fixtures/spire-api/svids.ts';
 import { jwtKids, workloadJwtKids } from '../../fixtures/verify/bundle.ts';
 import { readSlackSeconds, serversBoundSeconds, workloadsBoundFor } from '../../fixtures/verify/propagation.ts';
 import { observeAgent } from '../../fixtures/topology/observe.ts';

@@ -4,8 +4,8 @@
 // generated for this deployment signed; and that CA is the root of the bundle the workload holds.
 // Not merely "chains to some root".
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
-import { activeAuthority } from '../../fixtures/spire/local-authorities.ts';
-import { fetchX509Svid } from '../../fixtures/spire/svids.ts';
+import { activeAuthority } from '../../fixtures/spire-api/local-authorities.ts';
+import { fetchX509Svid } from '../../fixtures/spire-api/svids.ts';
 import { chainShapeViolations } from '../../fixtures/verify/chain-shape.ts';
 import { x509 } from '../../fixtures/verify/x509.ts';
 

@@ -6,7 +6,7 @@
 // first, an unencrypted PKCS#8 key matching it, unique hints, and JWT bundles that include the own
 // trust domain and nothing but JWT authorities. `npx tsx scripts/must-coverage.ts` lists the MUSTs.
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
-import { fetchJwtSvid, fetchX509Svids, serverBundle } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid, fetchX509Svids, serverBundle } from '../../fixtures/spire-api/svids.ts';
 import { jwtResponseViolations, x509ResponseViolations } from '../../fixtures/verify/workload-api.ts';
 import { jwtSvidViolations, verifyJwtSvid } from '../../fixtures/verify/jwt-svid.ts';
 import { x509SvidViolations } from '../../fixtures/verify/x509-svid.ts';

@@ -5,8 +5,8 @@
 // without being asked (and to Envoy's SDS stream too); and Envoy's SDS answers holding the very SVID
 // and roots the Workload API serves, refusing a secret the caller is not entitled to.
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
-import { spireServer } from '../../fixtures/spire/cli.ts';
-import { deleteEntriesFor } from '../../fixtures/spire/entries.ts';
+import { spireServer } from '../../fixtures/spire-api/cli.ts';
+import { deleteEntriesFor } from '../../fixtures/spire-api/entries.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
 import { outcome } from '../../fixtures/workload-api/grpc.ts';
 import { withBridgedCaller } from '../../fixtures/workload-api/bridge.ts';

@@ -8,7 +8,7 @@ import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JSONWebKeySet } f
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { busyboxPod, idle, runPod } from '../../fixtures/kube/busybox.ts';
 import { exec } from '../../fixtures/kube/exec.ts';
-import { fetchJwtSvid } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid } from '../../fixtures/spire-api/svids.ts';
 import { allowedAlgs } from '../../fixtures/verify/jwt-svid.ts';
 
 test.describe.configure({ lock: instanceLock });

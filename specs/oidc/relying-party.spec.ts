@@ -4,7 +4,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
-import { fetchJwtSvid } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid } from '../../fixtures/spire-api/svids.ts';
 
 test.describe.configure({ lock: instanceLock });
 

@@ -8,7 +8,7 @@ import * as k8s from '@kubernetes/client-node';
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
 import { waitForPods } from '../../fixtures/kube/wait.ts';
 import { agentClientPod } from '../../fixtures/spire/agent-client-pod.ts';
-import { spireAgentApi, spireServer } from '../../fixtures/spire/cli.ts';
+import { spireAgentApi, spireServer } from '../../fixtures/spire-api/cli.ts';
 import { instanceLabel } from '../../fixtures/suite/instance.ts';
 import { observeAgent } from '../../fixtures/topology/observe.ts';
 

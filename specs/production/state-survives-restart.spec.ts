@@ -4,10 +4,10 @@
 // by the restart. nestedB-server: no other spec restarts it (server-outage stops nestedA and
 // federated-server, on the fault instance).
 import { test, expect, instanceLock } from '../../fixtures/index.ts';
-import { spireServer, serverPodName } from '../../fixtures/spire/cli.ts';
-import { localAuthorities } from '../../fixtures/spire/local-authorities.ts';
+import { spireServer, serverPodName } from '../../fixtures/spire-api/cli.ts';
+import { localAuthorities } from '../../fixtures/spire-api/local-authorities.ts';
 import { replacePod } from '../../fixtures/spire/outage.ts';
-import { serverBundle } from '../../fixtures/spire/svids.ts';
+import { serverBundle } from '../../fixtures/spire-api/svids.ts';
 import { jwtKids, x509Roots } from '../../fixtures/verify/bundle.ts';
 import { recordFigure } from '../../fixtures/report/facts.ts';
 

@@ -7,7 +7,7 @@ import { secondsUntil } from '../../fixtures/expect.ts';
 import { httpGet } from '../../fixtures/kube/http.ts';
 import { withPortForward } from '../../fixtures/kube/port-forward.ts';
 import { daemonSetPod, replacePod } from '../../fixtures/spire/outage.ts';
-import { fetchJwtSvid, serverBundle, x509SvidIds } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid, serverBundle, x509SvidIds } from '../../fixtures/spire-api/svids.ts';
 import { observeAgent, observeOidc } from '../../fixtures/topology/observe.ts';
 import { jwtKids, type SpiffeJwk } from '../../fixtures/verify/bundle.ts';
 import { nextSyncBoundFor, oidcReplacedBoundSeconds } from '../../fixtures/verify/recovery.ts';

@@ -11,7 +11,7 @@ import { withProbeEntry } from '../../fixtures/spire/probe-entries.ts';
 import { observeFederation, verdictFor, verdictTable, waitForVerdicts, waitUntilFresh } from '../../fixtures/spire/federation-state.ts';
 import { withServicePortClosed } from '../../fixtures/spire/outage.ts';
 import { prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
-import { federatedBundle, fetchJwtSvid, fetchX509Svids, validateJwtAtAgent } from '../../fixtures/spire/svids.ts';
+import { federatedBundle, fetchJwtSvid, fetchX509Svids, validateJwtAtAgent } from '../../fixtures/spire-api/svids.ts';
 import { jwtKids, x509Roots } from '../../fixtures/verify/bundle.ts';
 import { slackSeconds } from '../../fixtures/verify/federation.ts';
 import { nextSyncBoundSeconds, peerReturnBoundSeconds } from '../../fixtures/verify/recovery.ts';

@@ -9,13 +9,13 @@
 import { test, expect, instanceLock } from '../../fixtures/fault-instance.ts';
 import { secondsUntil } from '../../fixtures/expect.ts';
 import type { Kube } from '../../fixtures/kube/client.ts';
-import { spireAgentApi, type ServerRef } from '../../fixtures/spire/cli.ts';
+import { spireAgentApi, type ServerRef } from '../../fixtures/spire-api/cli.ts';
 import { withProbeEntry } from '../../fixtures/spire/probe-entries.ts';
 import { waitUntilFresh, verdictTable } from '../../fixtures/spire/federation-state.ts';
 import { serverInventory } from '../../fixtures/spire/inventory.ts';
 import { waitForKidsToAgree } from '../../fixtures/spire/trust-domain.ts';
 import { awaitLoggedFailure, daemonSetPod, withServerStopped } from '../../fixtures/spire/outage.ts';
-import { fetchJwtSvid, fetchX509Svid, validateJwtAtAgent, x509SvidIds } from '../../fixtures/spire/svids.ts';
+import { fetchJwtSvid, fetchX509Svid, validateJwtAtAgent, x509SvidIds } from '../../fixtures/spire-api/svids.ts';
 import type { NestedDeployment, WorkloadHandle } from '../../fixtures/modules/nested.ts';
 import type { FederatedDeployment } from '../../fixtures/modules/federated.ts';
 import { slackSeconds, spireRules } from '../../fixtures/verify/federation.ts';

@@ -6,7 +6,7 @@
  * the control plane rewrites on its own clock (Events, Leases, Nodes, EndpointSlices) are left out.
  */
 import type { Kube } from '../../fixtures/kube/client.ts';
-import { spireServer, type ServerRef } from '../../fixtures/spire/cli.ts';
+import { spireServer, type ServerRef } from '../../fixtures/spire-api/cli.ts';
 
 const namespaced: [string, string][] = [
   ['v1', 'Pod'], ['v1', 'Service'], ['v1', 'ConfigMap'], ['v1', 'Secret'], ['v1', 'ServiceAccount'], ['v1', 'PersistentVolumeClaim'],

@@ -18,7 +18,7 @@ import type { Kube } from '../../fixtures/kube/client.ts';
 import { deleteNamespaceAndWait, targetCluster } from '../support/target-cluster.ts';
 import { waitForWorkload } from '../../fixtures/kube/wait.ts';
 import { pinImages } from '../../fixtures/modules/manifests.ts';
-import type { ServerRef } from '../../fixtures/spire/cli.ts';
+import type { ServerRef } from '../../fixtures/spire-api/cli.ts';
 import { makeUpstreamCa } from '../../fixtures/spire/upstream-ca.ts';
 import { lockName, lockNamespace, microTime } from '../../fixtures/suite/run-lock.ts';
 import { leftovers as instanceLeftovers } from '../../fixtures/suite/leftovers.ts';
