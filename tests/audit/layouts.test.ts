@@ -242,7 +242,7 @@ describe('the audit fails, naming it, when one thing is broken', () => {
       assert.match(o.error!, new RegExp(`key material served for kid ${keys[0]!.kid}`));
       const doc = outcome(run.results, 'oidc-parity', /discovery document/);
       assert.equal(doc.outcome, 'failed', run.output);
-      assert.match(doc.error!, /issuer is "https:\/\/oidc\.chart\.test", not https:\/\/oidc-discovery\.chart\.test \(the jwt_issuer its trust domain's servers set/);
+      assert.match(doc.error!, /the discovery document Service spire-server\/spire-spiffe-oidc-discovery-provider:443 → \S+ serves [^\n]* breaks 1 rule\(s\):\n {2}- issuer is "https:\/\/oidc\.chart\.test", not https:\/\/oidc-discovery\.chart\.test \(the jwt_issuer its trust domain's servers set/);
     } finally {
       await kube.core.patchNamespacedService({ namespace: 'spire-server', name: provider, body: [{ op: 'replace', path: '/spec/ports/0/targetPort', value: 'https' }] });
       const now = await kube.apps.readNamespacedDeployment({ namespace: 'spire-server', name: provider });
