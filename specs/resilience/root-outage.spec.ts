@@ -33,6 +33,8 @@ test('with root-server away, nestedA and nestedB keep issuing SVIDs to their wor
     await allChecks('nested servers that did not see root go', issuers.map(({ server }) => test.step(`root away: ${server.name}'s upstream poll fails, as its log says`, async () => {
       const failure = await awaitLoggedFailure(kube, { namespace: server.namespace, pod: serverPodName(server), container: serverContainer(server) }, 'Failed to fetch bundle while polling', downAt, spireRules.upstreamPollSeconds * 2);
       await testInfo.attach(`${server.name}: upstream poll failed`, { body: `${failure.at.toISOString()} ${failure.msg}: ${failure.error}\n`, contentType: 'text/plain' });
+      console.log(`[resilience] ${server.name}: upstream poll failed ${failure.seconds.toFixed(1)} s after root-server went: ${failure.error}`);
+      expect(failure.error, `${server.name}'s failed upstream poll, at ${failure.at.toISOString()}`).toMatch(/code = Unavailable/);
     })));
     // Every branch finishes (and removes its probe entry) before the outage ends, even when the other failed.
     await allChecks('nested servers that did not issue without root', issuers.map(async ({ server, workload }) => {

@@ -70,11 +70,15 @@ for (const c of cases) {
         const pod = await daemonSetPod(kube, agent!.namespace, agent!.name);
         const failure = await awaitLoggedFailure(kube, { namespace: agent!.namespace, pod, container: 'spire-agent' }, 'Synchronize failed', downAt, (agent!.syncSeconds ?? spireRules.agentSyncSeconds) * 2);
         await testInfo.attach(`${agent!.name}: sync failed`, { body: `${failure.at.toISOString()} ${failure.msg}: ${failure.error}\n`, contentType: 'text/plain' });
+        // Failed for the outage's reason (the server unreachable), not another (an agent refused, say).
+        expect(failure.error, `${agent!.name}'s failed sync, at ${failure.at.toISOString()}`).toMatch(/code = Unavailable/);
       });
       await test.step(`${server.name} away: a JWT-SVID for a new audience is refused (the outage is real)`, async () => {
         const fresh = await spireAgentApi(kube, workload, ['fetch', 'jwt', '-audience', `${audience}-new`, '-timeout', '5s']);
         expect(fresh.exitCode, `${workload.pod} got a JWT-SVID for a new audience while ${server.name} was stopped: ${fresh.stdout.slice(0, 200)}`).not.toBe(0);
         await testInfo.attach(`${workload.pod}: JWT-SVID refused`, { body: `${fresh.stderr}${fresh.stdout}`, contentType: 'text/plain' });
+        // Refused because its agent cannot reach the server (the outage), not for another reason.
+        expect(fresh.stderr, `why ${workload.pod}'s agent refused a JWT-SVID for a new audience`).toMatch(/code = Unavailable desc = could not fetch JWT-SVID/);
       });
       await test.step(`${server.name} away: ${workload.pod} still receives its cached X.509-SVID, bundle and JWT-SVID`, async () => {
         const x509 = await fetchX509Svid(kube, workload);
