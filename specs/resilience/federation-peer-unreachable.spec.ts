@@ -9,7 +9,8 @@ import { test, expect, instanceLock } from '../../fixtures/fault-instance.ts';
 import { allChecks, secondsUntil } from '../../fixtures/expect.ts';
 import { withProbeEntry } from '../../fixtures/spire/probe-entries.ts';
 import { observeFederation, verdictFor, verdictTable, waitForVerdicts, waitUntilFresh } from '../../fixtures/spire/federation-state.ts';
-import { withServicePortClosed } from '../../fixtures/spire/outage.ts';
+import { awaitLoggedFailure, withServicePortClosed } from '../../fixtures/spire/outage.ts';
+import { serverContainer, serverPodName } from '../../fixtures/spire-api/cli.ts';
 import { prepareJwtAuthority } from '../../fixtures/spire/rotation.ts';
 import { federatedBundle, fetchJwtSvid, fetchX509Svids, validateJwtAtAgent } from '../../fixtures/spire-api/svids.ts';
 import { jwtKids, x509Roots } from '../../fixtures/verify/bundle.ts';
@@ -45,11 +46,13 @@ test('an unreachable federation peer leaves the holder\'s copy, its workloads\' 
       await testInfo.attach('verdicts while the peer is unreachable.txt', { body: verdictTable(o) });
     });
     kid = await test.step(`${peer.name} publishes a JWT key the holder cannot fetch now`, () => prepareJwtAuthority(kube, peer));
+    const publishedAt = Date.now();
     // The holder's next poll is on its own clock: its workload's identities are checked meanwhile.
     await allChecks(`what ${holder.name} and ${local.pod} keep while ${rel.spec.bundleEndpointURL} is unreachable`, [
       test.step(`${holder.name} keeps its copy of ${peerDomain} (a failed poll replaces nothing)`, async () => {
-        // One more poll interval, so a poll after the key was published has failed too.
-        await new Promise((r) => setTimeout(r, retry * 1000)); // ok: one holder poll
+        // A poll after the key was published has failed too, as the holder's log says (its retry clock).
+        const failure = await awaitLoggedFailure(kube, { namespace: holder.namespace, pod: serverPodName(holder), container: serverContainer(holder) }, 'Error updating bundle', publishedAt, retry, { subsystem_name: 'bundle_client', trust_domain: peerDomain });
+        await testInfo.attach(`${holder.name}: poll failed after ${kid} was published`, { body: `${failure.at.toISOString()} ${failure.msg}: ${failure.error}\n`, contentType: 'text/plain' });
         const copy = await federatedBundle(kube, holder, peerDomain);
         expect({ kids: jwtKids(copy), roots: x509Roots(copy) }, `${holder.name}'s copy of ${peerDomain} while ${rel.spec.bundleEndpointURL} is unreachable`)
           .toEqual({ kids: jwtKids(before.copy), roots: x509Roots(before.copy) });
