@@ -22,6 +22,20 @@ describe('the audit as an operator reads it', () => {
     assert.match(text, /√ workloads-registered: /);
     assert.match(text, /Verdict: NOT CONFORMANT\n1 failed\n$/);
   });
+  it('a run that never started: the error and the audit\'s checks, none of the suite\'s specs', () => {
+    const notRun = { outcome: 'not run' as const };
+    const text = renderAuditText(results({
+      verdict: 'NOT RUN', headline: 'NOT RUN', reason: 'the run stopped before any spec ran', setupErrors: ['SetupError: the audit reads a cluster that already runs SPIRE'],
+      specs: [
+        // As results.json names them: relative to specs/.
+        { file: 'audit/servers-agree.spec.ts', title: 'each trust domain\'s servers, every replica, hold the same JWT signing keys', cells: { local: notRun } },
+        { file: 'nested/negatives.spec.ts', title: 'a JWT-SVID for audience X is rejected for audience Y', cells: { local: notRun } },
+      ],
+    }));
+    assert.match(text, /^The audit could not run:\n {2}SetupError: the audit reads a cluster/);
+    assert.match(text, /– servers-agree: [^\n]*\(not run\)/);
+    assert.doesNotMatch(text, /negatives|other\n/);
+  });
   it('exits 0 conformant, 1 not or only partly checked (unless allowed), 2 could not run', () => {
     assert.equal(auditExitCode(results({ verdict: 'CONFORMANT' }), false), 0);
     assert.equal(auditExitCode(results(), true), 1);

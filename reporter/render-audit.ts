@@ -35,7 +35,8 @@ export function renderAuditText(r: AuditResults): string {
   const lines: string[] = [];
   if (r.setupErrors.length) lines.push('The audit could not run:', ...r.setupErrors.map((e) => `  ${e.split('\n').slice(0, 4).join('\n  ')}`), '');
   const areas = new Map<string, string[]>();
-  for (const s of r.specs) {
+  // The audit's checks only: a run that never started lists every spec it knows of as not run.
+  for (const s of r.specs.filter((x) => /(^|\/)audit\//.test(x.file))) {
     const check = auditChecks[nameOf(s.file)];
     const area = check?.area ?? 'other';
     for (const c of Object.values(s.cells)) {

@@ -180,7 +180,8 @@ function audit(args: string[]): number {
   const runDir = runDirectory(repoRoot);
   const run = spawnSync('npx', ['playwright', 'test', '--project', 'audit'], {
     cwd: repoRoot, stdio: ['ignore', json ? 'ignore' : 'inherit', 'inherit'],
-    env: { ...process.env, SPIRE_K8S_RUN_DIR: runDir, SPIRE_K8S_PROGRESS: 'dot', ...(file ? { AUDIT_FILE: file } : {}), ...(args.includes('--touch-workloads') ? { AUDIT_TOUCH_WORKLOADS: '1' } : {}) },
+    // Like every topology command, the running local cluster unless CLUSTER names another.
+    env: { ...process.env, CLUSTER: process.env.CLUSTER || 'local', SPIRE_K8S_RUN_DIR: runDir, SPIRE_K8S_PROGRESS: 'dot', ...(file ? { AUDIT_FILE: file } : {}), ...(args.includes('--touch-workloads') ? { AUDIT_TOUCH_WORKLOADS: '1' } : {}) },
   });
   let results: AuditResults;
   try {
